@@ -1,0 +1,54 @@
+// The backend interface and registry. Backends (reference here; cpu and cuda in their own
+// packages) register themselves; the graph package never imports one statically.
+
+import type { Graph } from "./ir/graph.js";
+import type { Tensor } from "./tensor.js";
+import type { DType } from "./dtype.js";
+
+export type Device = "reference" | "cpu" | "cuda" | "auto";
+
+export interface CompileOptions {
+  device?: Device;
+  /** Data for the graph's named weights (`graph.weight(name, type)`). */
+  weights?: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>;
+  /** Worker threads for the cpu backend (default: all cores). */
+  threads?: number;
+  /** Print the IR after each pass and the pass timings (also enabled by DEBUG>=2). */
+  dumpPasses?: boolean;
+}
+
+export interface Executable {
+  readonly device: string;
+  readonly graph: Graph;
+  /** Run the graph; inputs in the order of graph.inputs, outputs in the order of graph.output(). */
+  execute(...inputs: Tensor[]): Promise<Tensor[]>;
+  dispose(): void;
+}
+
+export interface BackendCaps {
+  readonly dtypes: readonly DType[];
+}
+
+export interface Backend {
+  readonly name: Exclude<Device, "auto">;
+  /** Higher wins for device "auto". */
+  readonly priority: number;
+  readonly caps: BackendCaps;
+  /** null when usable here, else one sentence saying what is missing. */
+  probe(): Promise<string | null>;
+  compile(graph: Graph, weights: ReadonlyMap<string, Tensor>, options: CompileOptions): Promise<Executable>;
+}
+
+const backends = new Map<string, Backend>();
+
+export function registerBackend(b: Backend): void {
+  backends.set(b.name, b);
+}
+
+export function registeredBackends(): Backend[] {
+  return [...backends.values()];
+}
+
+export function getRegisteredBackend(name: string): Backend | undefined {
+  return backends.get(name);
+}

@@ -1,0 +1,18 @@
+// Public API of @max-whisper/graph.
+
+import "./dsl/value.js";
+
+export { DTYPES, type DType, DTYPE_BYTES, DTYPE_EPS, f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32, roundTo, isFloat } from "./dtype.js";
+export { type Dim, type Bindings, dim, dimAdd, dimSub, dimMul, dimDivExact, dimEq, evalDim, dimSymbols, shapeToString } from "./dim.js";
+export { TensorType } from "./tensor-type.js";
+export { Tensor } from "./tensor.js";
+export { Graph, Value, type Node, currentGraph } from "./ir/graph.js";
+export * as ops from "./dsl/ops.js";
+export { REGISTRY, getOp, opNames, isOpName, type OpName } from "./ops/registry.js";
+export type { OpDef, NDArray, FusionClass } from "./ops/types.js";
+export { interpret, bindInputs } from "./interp/interp.js";
+export { compile, resolveBackend, bindWeights, referenceBackend } from "./session.js";
+export { registerBackend, registeredBackends, type Backend, type Executable, type CompileOptions, type Device } from "./backend.js";
+export * from "./errors.js";
+export { optimize } from "./passes/pipeline.js";
+export type { Expr, UnaryOp, BinaryOp } from "./plan/expr.js";
