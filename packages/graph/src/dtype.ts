@@ -31,10 +31,25 @@ export function allocStorage(dtype: DType, n: number): Storage {
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
+/**
+ * f32 bits of v rounded toward zero, with the low bit set when inexact ("round to odd"). Rounding
+ * these bits once more to f16/bf16 equals one correct rounding of the float64 v, where plain f32
+ * rounding first would round twice (wrong near ties).
+ */
+function f32BitsRoundToOdd(v: number): number {
+  f32[0] = v;
+  let x = u32[0]!;
+  const r = f32[0]!;
+  if (r !== v && !Number.isNaN(v)) {
+    if (Math.abs(r) > Math.abs(v)) x -= 1;
+    x |= 1;
+  }
+  return x >>> 0;
+}
+
 /** float -> IEEE binary16 bits, round to nearest even (handles subnormals, inf, nan). */
 export function f32ToF16Bits(v: number): number {
-  f32[0] = v;
-  const x = u32[0]!;
+  const x = f32BitsRoundToOdd(v);
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -71,8 +86,7 @@ export function f16BitsToF32(h: number): number {
 
 /** float -> bfloat16 bits, round to nearest even on the f32 value (NaN stays quiet NaN). */
 export function f32ToBf16Bits(v: number): number {
-  f32[0] = v;
-  const x = u32[0]!;
+  const x = f32BitsRoundToOdd(v);
   if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return ((x >>> 16) | 0x40) & 0xffff;
   const lsb = (x >>> 16) & 1;
   return ((x + 0x7fff + lsb) >>> 16) & 0xffff;

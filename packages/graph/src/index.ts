@@ -1,6 +1,7 @@
 // Public API of @max-whisper/graph.
 
 import "./dsl/value.js";
+import "./onnx/graph-method.js";
 
 export { DTYPES, type DType, DTYPE_BYTES, DTYPE_EPS, f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32, roundTo, isFloat } from "./dtype.js";
 export { type Dim, type Bindings, dim, dimAdd, dimSub, dimMul, dimDivExact, dimEq, evalDim, dimSymbols, shapeToString } from "./dim.js";
@@ -14,5 +15,11 @@ export { interpret, bindInputs } from "./interp/interp.js";
 export { compile, resolveBackend, bindWeights, referenceBackend } from "./session.js";
 export { registerBackend, registeredBackends, type Backend, type Executable, type CompileOptions, type Device } from "./backend.js";
 export * from "./errors.js";
-export { optimize } from "./passes/pipeline.js";
+export { optimize, makePass, DEFAULT_PIPELINE, type PipelineOptions, type PassName } from "./passes/pipeline.js";
+export { PassManager, type Pass, type PassStat, type PassManagerOptions } from "./passes/pass-manager.js";
+export { verify } from "./ir/verify.js";
+export { type GraphJSON } from "./ir/serialize.js";
+export { type DotOptions } from "./ir/dot.js";
 export type { Expr, UnaryOp, BinaryOp } from "./plan/expr.js";
+export { exportONNX, ONNX_OPSET, ONNX_IR_VERSION, type OnnxExportOptions } from "./onnx/export.js";
+export { seededRandom, randomTensor } from "./random.js";

@@ -11,6 +11,9 @@ import { interpret } from "./interp/interp.js";
 import { optimize } from "./passes/pipeline.js";
 import type { Tensor } from "./tensor.js";
 import { shapeToString } from "./dim.js";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 /** Package that provides each native device; imported on demand so graph has no static dependency. */
 const BACKEND_PACKAGES: Record<string, string> = {
@@ -43,11 +46,29 @@ async function loadBackend(name: string): Promise<Backend | undefined> {
     await import(pkg);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes(pkg))
-      throw new BackendUnavailableError(`device '${name}' needs the package ${pkg}, which is not installed`);
-    throw e;
+    if (code !== "ERR_MODULE_NOT_FOUND" || !String((e as Error).message).includes(pkg)) throw e;
+    const found = resolveFromApp(pkg);
+    if (!found) throw new BackendUnavailableError(`device '${name}' needs the package ${pkg}, which is not installed`);
+    await import(found);
   }
   return getRegisteredBackend(name);
+}
+
+/**
+ * The backend package as the application sees it. Strict installs (pnpm) give graph no path to
+ * packages it does not depend on, so look beside the entry script and the working folder too.
+ */
+function resolveFromApp(pkg: string): string | undefined {
+  const bases = [process.argv[1] ? dirname(resolve(process.argv[1])) : undefined, process.cwd()];
+  for (const base of bases) {
+    if (!base) continue;
+    try {
+      return pathToFileURL(createRequire(join(base, "index.js")).resolve(pkg)).href;
+    } catch {
+      // Not installed from this folder; try the next.
+    }
+  }
+  return undefined;
 }
 
 /** Resolve a device name to a usable backend; "auto" takes the best one that probes clean. */

@@ -2,8 +2,9 @@
 
 import { Value } from "../ir/graph.js";
 import * as ops from "./ops.js";
-import type { TensorLike } from "./ops.js";
+import type { SliceBound, TensorLike } from "./ops.js";
 import type { DType } from "../dtype.js";
+import type { Dim } from "../dim.js";
 
 declare module "../ir/graph.js" {
   interface Value {
@@ -27,6 +28,21 @@ declare module "../ir/graph.js" {
     matmul(b: Value): Value;
     softmax(axis?: number): Value;
     cast(dtype: DType): Value;
+    log_softmax(axis?: number): Value;
+    sum(axes?: number | readonly number[], keepdims?: boolean): Value;
+    mean(axes?: number | readonly number[], keepdims?: boolean): Value;
+    max(axes?: number | readonly number[], keepdims?: boolean): Value;
+    argmax(axis?: number, keepdims?: boolean): Value;
+    reshape(shape: readonly Dim[]): Value;
+    permute(dims: readonly number[]): Value;
+    transpose(axis1: number, axis2: number): Value;
+    unsqueeze(axis: number): Value;
+    squeeze(axis: number): Value;
+    slice(starts: readonly SliceBound[], ends: readonly SliceBound[], axes?: readonly number[], steps?: readonly number[]): Value;
+    split(sizes: readonly Dim[], axis?: number): Value[];
+    pad(pads: readonly (readonly [number, number])[], value?: number): Value;
+    broadcast_to(shape: readonly Dim[]): Value;
+    gather(indices: Value, axis?: number): Value;
   }
 }
 
@@ -51,3 +67,18 @@ P.gelu = function (approximate = "none") { return ops.gelu(this, approximate); }
 P.matmul = function (b) { return ops.matmul(this, b); };
 P.softmax = function (axis = -1) { return ops.softmax(this, axis); };
 P.cast = function (dtype) { return ops.cast(this, dtype); };
+P.log_softmax = function (axis = -1) { return ops.log_softmax(this, axis); };
+P.sum = function (axes, keepdims = false) { return ops.sum(this, axes, keepdims); };
+P.mean = function (axes, keepdims = false) { return ops.mean(this, axes, keepdims); };
+P.max = function (axes, keepdims = false) { return ops.max(this, axes, keepdims); };
+P.argmax = function (axis = -1, keepdims = false) { return ops.argmax(this, axis, keepdims); };
+P.reshape = function (shape) { return ops.reshape(this, shape); };
+P.permute = function (dims) { return ops.permute(this, dims); };
+P.transpose = function (a, b) { return ops.transpose(this, a, b); };
+P.unsqueeze = function (axis) { return ops.unsqueeze(this, axis); };
+P.squeeze = function (axis) { return ops.squeeze(this, axis); };
+P.slice = function (starts, ends, axes, steps) { return ops.slice(this, starts, ends, axes, steps); };
+P.split = function (sizes, axis = 0) { return ops.split(this, sizes, axis); };
+P.pad = function (pads, value = 0) { return ops.pad(this, pads, value); };
+P.broadcast_to = function (shape) { return ops.broadcast_to(this, shape); };
+P.gather = function (indices, axis = 0) { return ops.gather(this, indices, axis); };

@@ -2,12 +2,12 @@
 // result to its dtype. It is the oracle every backend and pass is checked against, so it
 // favours clarity; intermediates are dropped after their last use to bound memory.
 
-import { type Bindings, evalDim, isSymbolName, shapeToString } from "../dim.js";
+import { type Bindings, dimSymbols, evalDim, isSymbolName, shapeToString } from "../dim.js";
 import { ExecutionError } from "../errors.js";
 import type { Graph, Node } from "../ir/graph.js";
 import { getOp } from "../ops/registry.js";
 import type { NDArray } from "../ops/types.js";
-import { roundTo } from "../dtype.js";
+import { type DType, roundTo } from "../dtype.js";
 import { Tensor } from "../tensor.js";
 import type { TensorType } from "../tensor-type.js";
 
@@ -41,8 +41,10 @@ export function bindInputs(graph: Graph, inputs: readonly Tensor[]): Record<stri
       }
     });
   };
-  // Plain symbols first, then expressions over them (e.g. "past+1").
+  // Plain symbols first, then symbols that only occur inside expressions (an input of shape
+  // ["past+seq"] binds `past` once `seq` is known), then every expression is checked.
   graph.inputs.forEach((v, i) => check(i, v.type, inputs[i]!, false));
+  solveLinear(graph, inputs, env);
   graph.inputs.forEach((v, i) => {
     try {
       check(i, v.type, inputs[i]!, true);
@@ -52,6 +54,32 @@ export function bindInputs(graph: Graph, inputs: readonly Tensor[]): Record<stri
     }
   });
   return env;
+}
+
+/**
+ * Bind symbols that appear only in dim expressions: while some input dim mentions exactly one
+ * unbound symbol, linearly (c0 + a·s), solve it from that dim's actual size.
+ */
+function solveLinear(graph: Graph, inputs: readonly Tensor[], env: Record<string, number>): void {
+  for (let progress = true; progress;) {
+    progress = false;
+    graph.inputs.forEach((v, i) =>
+      v.type.shape.forEach((d, ax) => {
+        if (typeof d !== "string") return;
+        const free = dimSymbols(d).filter((s) => env[s] === undefined);
+        if (free.length !== 1) return;
+        const s = free[0]!;
+        const at = (x: number) => evalDim(d, { ...env, [s]: x });
+        const c0 = at(0), a = at(1) - c0;
+        if (a === 0 || at(2) - at(1) !== a) return;
+        const val = (inputs[i]!.shape[ax]! - c0) / a;
+        if (!Number.isInteger(val) || val < 0)
+          throw new ExecutionError(`[execute] input ${i} of graph '${graph.name}': dim '${d}' cannot be ${inputs[i]!.shape[ax]} (it would need ${s} = ${val})`);
+        env[s] = val;
+        progress = true;
+      }),
+    );
+  }
 }
 
 export function concreteShape(t: TensorType, env: Bindings): number[] {
@@ -97,13 +125,27 @@ function evalNode(
   }
   const shape = concreteShape(node.type, env);
   const args = node.inputs.map((j) => values.get(j)!);
+  const def = getOp(node.op);
   let r: NDArray;
   try {
-    r = getOp(node.op).reference(args, node.attrs as never, { dtype: node.type.dtype, shape });
+    r = def.reference(args, node.attrs as never, { dtype: node.type.dtype, shape, env });
   } catch (e) {
-    throw new ExecutionError(`[${node.op}] failed in the interpreter at node %${node.id}: ${(e as Error).message}`);
+    const site = node.site ? ` (created at ${node.site})` : "";
+    throw new ExecutionError(`[${node.op}] failed in the interpreter at node %${node.id}${site}: ${(e as Error).message}`);
   }
+  // The inferred type and the reference semantics must agree on the result's size.
+  const want = shape.reduce((a, b) => a * b, 1);
+  if (r.data.length !== want)
+    throw new ExecutionError(`[${node.op}] reference produced ${r.data.length} values at node %${node.id}, its type ${node.type} needs ${want}`);
   const dt = node.type.dtype;
-  for (let i = 0; i < r.data.length; i++) r.data[i] = roundTo(dt, r.data[i]!);
+  // Movement ops only rearrange already-rounded values (and may return an input's array as a
+  // view, which must not be written), so only computed results are rounded.
+  if (def.fusion !== "movement") roundInPlace(dt, r.data);
   return { dtype: dt, shape, data: r.data };
+}
+
+function roundInPlace(dt: DType, d: Float64Array): void {
+  // f32 is the common case and Math.fround inlines; other dtypes go through the generic path.
+  if (dt === "f32") for (let i = 0; i < d.length; i++) d[i] = Math.fround(d[i]!);
+  else for (let i = 0; i < d.length; i++) d[i] = roundTo(dt, d[i]!);
 }

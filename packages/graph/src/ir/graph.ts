@@ -7,6 +7,10 @@ import { GraphError, userCallSite } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 import { TensorType } from "../tensor-type.js";
 import { getOp, type OpName } from "../ops/registry.js";
+import { printGraph } from "./printer.js";
+import { type DotOptions, graphToDot } from "./dot.js";
+import { type GraphJSON, graphFromJSON, graphToJSON } from "./serialize.js";
+import { hashGraph } from "./hash.js";
 
 export interface Node {
   readonly id: number;
@@ -154,6 +158,38 @@ export class Graph {
   /** Names and types of the weights the graph expects. */
   weights(): { name: string; type: TensorType }[] {
     return this.nodes.filter((n) => n.op === "weight").map((n) => ({ name: n.attrs.name as string, type: n.type }));
+  }
+
+  /** A graph that does not become the current graph (for passes and deserialisation). */
+  static detached(name: string): Graph {
+    const g = new Graph(name);
+    const i = currentGraphs.lastIndexOf(g);
+    if (i >= 0) currentGraphs.splice(i, 1);
+    return g;
+  }
+
+  /** The IR as text, one node per line (see ir/printer.ts). */
+  toString(): string {
+    return printGraph(this);
+  }
+
+  /** Graphviz text; `groups` (node id -> group) colours fusion groups. */
+  toDot(opts?: DotOptions): string {
+    return graphToDot(this, opts);
+  }
+
+  /** A JSON-safe description (constants base64); `JSON.stringify(graph)` uses it. */
+  toJSON(): GraphJSON {
+    return graphToJSON(this);
+  }
+
+  static fromJSON(json: GraphJSON | string): Graph {
+    return graphFromJSON(json);
+  }
+
+  /** Stable structural sha256 (hex), independent of the graph's name: the compile-cache key. */
+  hash(): string {
+    return hashGraph(this);
   }
 
   private checkOwn(v: Value, op: string): void {

@@ -94,15 +94,34 @@ function binary(
     },
     reference([a, b], _attrs, out) {
       const n = sizeOf(out.shape);
-      const ia = broadcastIndex(out.shape, a!.shape), ib = broadcastIndex(out.shape, b!.shape);
       const r = new Float64Array(n);
       const da = a!.data, db = b!.data;
+      // Operands that only repeat over leading axes (same shape, a scalar, a bias row) are read
+      // with i % length: no index map, which for attention scores would be tens of MB.
+      if (repeatsOverLeading(out.shape, a!.shape) && repeatsOverLeading(out.shape, b!.shape)) {
+        const la = da.length, lb = db.length;
+        if (la === n && lb === n) for (let i = 0; i < n; i++) r[i] = f(da[i]!, db[i]!);
+        else if (la === n && lb === 1) for (let i = 0, bv = db[0]!; i < n; i++) r[i] = f(da[i]!, bv);
+        else for (let i = 0; i < n; i++) r[i] = f(da[i % la]!, db[i % lb]!);
+        return nd(out.dtype, out.shape, r);
+      }
+      const ia = broadcastIndex(out.shape, a!.shape), ib = broadcastIndex(out.shape, b!.shape);
       for (let i = 0; i < n; i++) r[i] = f(da[ia ? ia[i]! : i]!, db[ib ? ib[i]! : i]!);
       return nd(out.dtype, out.shape, r);
     },
     onnx: (ctx, [a, b]) => ctx.node(onnxType, [a!, b!]),
     expr: ([a, b], _attrs, t) => E.bin(op, a!, b!, t.output.dtype),
   };
+}
+
+/** True when `inner`, without leading 1s, equals the trailing dims of `outer`. */
+function repeatsOverLeading(outer: readonly number[], inner: readonly number[]): boolean {
+  let k = 0;
+  while (k < inner.length && inner[k] === 1) k++;
+  const tail = inner.length - k;
+  if (tail > outer.length) return false;
+  for (let i = 0; i < tail; i++) if (inner[k + i] !== outer[outer.length - tail + i]) return false;
+  return true;
 }
 
 // Integer division truncates like C (the backends' semantics); floats divide exactly.

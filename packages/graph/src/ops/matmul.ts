@@ -35,18 +35,59 @@ export const matmul: OpDef<Record<string, never>> = {
     const nb = sizeOf(batch);
     const ia = broadcastIndex(batch, ash.slice(0, -2)), ib = broadcastIndex(batch, bsh.slice(0, -2));
     const r = new Float64Array(nb * m * n);
-    const A = a!.data, B = b!.data;
+    // Each distinct B matrix is transposed once; only broadcast batches share one.
+    const bts = new Map<number, Float64Array>();
     for (let t = 0; t < nb; t++) {
-      const ao = (ia ? ia[t]! : t) * m * k, bo = (ib ? ib[t]! : t) * k * n, ro = t * m * n;
-      // i-k-j order keeps the inner loop contiguous over B and the result.
-      for (let i = 0; i < m; i++)
-        for (let p = 0; p < k; p++) {
-          const av = A[ao + i * k + p]!;
-          const bRow = bo + p * n, rRow = ro + i * n;
-          for (let j = 0; j < n; j++) r[rRow + j]! += av * B[bRow + j]!;
-        }
+      const bo = (ib ? ib[t]! : t) * k * n;
+      let bt = bts.get(bo);
+      if (!bt) {
+        bt = transposeBlock(b!.data, bo, k, n);
+        if (ib) bts.set(bo, bt);
+      }
+      gemmBt(a!.data, (ia ? ia[t]! : t) * m * k, bt, r, t * m * n, m, k, n);
     }
     return nd(out.dtype, out.shape, r);
   },
   onnx: (ctx, [a, b]) => ctx.node("MatMul", [a!, b!]),
 };
+
+function transposeBlock(src: Float64Array, off: number, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(rows * cols);
+  for (let p = 0; p < rows; p++) for (let j = 0; j < cols; j++) t[j * rows + p] = src[off + p * cols + j]!;
+  return t;
+}
+
+/**
+ * r[ro + i·n + j] = Σ_p A[ao + i·k + p] · Bt[j·k + p], summing p in order. A 2x4 register tile of
+ * dot products over contiguous rows is ~3x faster in V8 than the i-k-j loop, which keeps the
+ * interpreter's 1500-frame attention block in seconds. Edge tiles reuse a valid row and drop it.
+ */
+function gemmBt(A: Float64Array, ao: number, Bt: Float64Array, r: Float64Array, ro: number, m: number, k: number, n: number): void {
+  for (let i = 0; i < m; i += 2) {
+    const two = i + 1 < m;
+    const a0 = ao + i * k, a1 = two ? a0 + k : a0;
+    for (let j = 0; j < n; j += 4) {
+      const nj = Math.min(4, n - j);
+      const b0 = j * k, b1 = nj > 1 ? b0 + k : b0, b2 = nj > 2 ? b0 + 2 * k : b0, b3 = nj > 3 ? b0 + 3 * k : b0;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      for (let p = 0; p < k; p++) {
+        const x0 = A[a0 + p]!, x1 = A[a1 + p]!;
+        const y0 = Bt[b0 + p]!, y1 = Bt[b1 + p]!, y2 = Bt[b2 + p]!, y3 = Bt[b3 + p]!;
+        s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
+        s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
+      }
+      const o0 = ro + i * n + j;
+      r[o0] = s00;
+      if (nj > 1) r[o0 + 1] = s01;
+      if (nj > 2) r[o0 + 2] = s02;
+      if (nj > 3) r[o0 + 3] = s03;
+      if (two) {
+        const o1 = o0 + n;
+        r[o1] = s10;
+        if (nj > 1) r[o1 + 1] = s11;
+        if (nj > 2) r[o1 + 2] = s12;
+        if (nj > 3) r[o1 + 3] = s13;
+      }
+    }
+  }
+}

@@ -7,6 +7,12 @@ import { constant, input, weight } from "./source.js";
 import * as ew from "./elementwise.js";
 import { matmul } from "./matmul.js";
 import { log_softmax, softmax } from "./softmax.js";
+import { argmax, reduce_max, reduce_mean, reduce_sum } from "./reduce.js";
+import { layer_norm, rms_norm } from "./norm.js";
+import { broadcast_to, concat, pad, permute, reshape, slice } from "./movement.js";
+import { gather } from "./gather.js";
+import { iota } from "./iota.js";
+import { conv1d } from "./conv.js";
 
 export const REGISTRY = {
   input, constant, weight,
@@ -17,6 +23,10 @@ export const REGISTRY = {
   where: ew.where, cast: ew.cast,
   matmul,
   softmax, log_softmax,
+  reduce_sum, reduce_mean, reduce_max, argmax,
+  layer_norm, rms_norm,
+  permute, reshape, slice, concat, pad, broadcast_to,
+  gather, iota, conv1d,
 } as const;
 
 export type OpName = keyof typeof REGISTRY;

@@ -25,11 +25,17 @@ function softmaxLike(name: "softmax" | "log_softmax", summary: string): OpDef<Ax
           const base = o * len * inner + i;
           let m = -Infinity;
           for (let j = 0; j < len; j++) m = Math.max(m, d[base + j * inner]!);
+          // exp is computed once per element: it dominates the interpreter's attention time.
           let s = 0;
-          for (let j = 0; j < len; j++) s += Math.exp(d[base + j * inner]! - m);
           for (let j = 0; j < len; j++) {
-            const v = d[base + j * inner]! - m;
-            r[base + j * inner] = name === "softmax" ? Math.exp(v) / s : v - Math.log(s);
+            const e = Math.exp(d[base + j * inner]! - m);
+            r[base + j * inner] = e;
+            s += e;
+          }
+          if (name === "softmax") for (let j = 0; j < len; j++) r[base + j * inner]! /= s;
+          else {
+            const ls = Math.log(s);
+            for (let j = 0; j < len; j++) r[base + j * inner] = d[base + j * inner]! - m - ls;
           }
         }
       return nd(out.dtype, out.shape, r);

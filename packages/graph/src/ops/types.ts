@@ -3,6 +3,7 @@
 
 import type { z } from "zod";
 import type { DType } from "../dtype.js";
+import type { Bindings } from "../dim.js";
 import type { TensorType } from "../tensor-type.js";
 import type { Expr } from "../plan/expr.js";
 import type { OnnxEmitter } from "../onnx/emitter.js";
@@ -14,10 +15,18 @@ export interface NDArray {
   readonly data: Float64Array;
 }
 
+/** The concrete result the interpreter expects from `reference`. */
+export interface RefOut {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly env?: Bindings;
+}
+
 /**
  * How the compiler may fuse an op:
- * - source: produces data from nothing (input, constant, weight, iota)
- * - elementwise: out[i] depends on in[i] of each (broadcast) operand; has `expr`
+ * - source: data that comes from outside the node (input, constant, weight)
+ * - elementwise: out[i] depends on in[i] of each (broadcast) operand; has `expr` (iota has no
+ *   operands: its expr reads the output index)
  * - reduction: reduces along axes (possibly with an elementwise prologue/epilogue built in)
  * - contraction: matmul-like; takes a fused epilogue
  * - movement: pure index remapping (permute, reshape, slice, broadcast): becomes a view
@@ -36,8 +45,11 @@ export interface OpDef<A = Record<string, unknown>> {
   readonly attrs: z.ZodType<A>;
   readonly fusion: FusionClass;
   infer(inputs: readonly TensorType[], attrs: A): TensorType;
-  /** Semantics in float64; the interpreter rounds the result to the output dtype. */
-  reference(inputs: readonly NDArray[], attrs: A, out: { dtype: DType; shape: readonly number[] }): NDArray;
+  /**
+   * Semantics in float64; the interpreter rounds the result to the output dtype. `out.env` binds
+   * the graph's symbolic dims, for ops whose attributes name them (slice bounds, iota shape).
+   */
+  reference(inputs: readonly NDArray[], attrs: A, out: RefOut): NDArray;
   /** Emit ONNX nodes computing this op; returns the name of the output value. */
   onnx(ctx: OnnxEmitter, inputs: readonly string[], attrs: A, types: { inputs: readonly TensorType[]; output: TensorType }): string;
   /** Elementwise ops: the scalar expression of out[i] given the operands' scalars. */

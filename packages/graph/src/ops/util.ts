@@ -2,7 +2,7 @@
 // throw ShapeError/DTypeError with the op name and concrete values.
 
 import { z } from "zod";
-import { type Dim, dimEq, shapeToString } from "../dim.js";
+import { type Dim, dimDivExact, dimEq, dimSub, shapeToString } from "../dim.js";
 import type { DType } from "../dtype.js";
 import { DTypeError, ShapeError } from "../errors.js";
 import type { TensorType } from "../tensor-type.js";
@@ -11,7 +11,7 @@ import type { NDArray } from "./types.js";
 export const noAttrs = z.object({}).strict();
 
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1))
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank)
     throw new ShapeError(`[${op}] axis ${axis} out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;
 }
@@ -104,4 +104,65 @@ export function nd(dtype: DType, shape: readonly number[], data: Float64Array): 
 /** Split a shape around an axis into (outer, len, inner) element counts. */
 export function aroundAxis(shape: readonly number[], axis: number): [number, number, number] {
   return [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))];
+}
+
+/** A dim attribute: a static size or a symbolic expression ("seq", "past+1"). */
+export const dimAttr = z.union([z.number().int(), z.string().min(1)]);
+
+/** Normalise a list of axes, rejecting repeats; errors name the op and the list as given. */
+export function normAxes(op: string, axes: readonly number[], rank: number): number[] {
+  const out = axes.map((a) => normAxis(op, a, rank));
+  const seen = new Set<number>();
+  for (const a of out) {
+    if (seen.has(a)) throw new ShapeError(`[${op}] axis ${a} repeated in axes [${axes.join(", ")}]`);
+    seen.add(a);
+  }
+  return out;
+}
+
+/**
+ * floor(a / s) for a positive integer s, when the quotient is an integer polynomial after taking
+ * out a constant remainder r (0 <= r < s): floor((2*n+1) / 2) = n. Undefined otherwise.
+ */
+export function dimFloorDiv(a: Dim, s: number): Dim | undefined {
+  if (typeof a === "number") return Math.floor(a / s);
+  for (let r = 0; r < s; r++) {
+    const q = dimDivExact(dimSub(a, r), s);
+    if (q !== undefined) return q;
+  }
+  return undefined;
+}
+
+/**
+ * Copy a strided view into a new contiguous array: element (i0, i1, ...) of the result is
+ * data[base + i0*strides[0] + i1*strides[1] + ...]. Permute, slice and friends are all this.
+ */
+export function stridedCopy(data: Float64Array, base: number, outShape: readonly number[], strides: readonly number[]): Float64Array {
+  const rank = outShape.length;
+  const n = sizeOf(outShape);
+  const out = new Float64Array(n);
+  if (n === 0) return out;
+  if (rank === 0) { out[0] = data[base]!; return out; }
+  // The innermost axis is a tight loop; outer axes step by counters.
+  const last = rank - 1;
+  const len = outShape[last]!, sl = strides[last]!;
+  const counter = new Array<number>(rank).fill(0);
+  let src = base;
+  for (let o = 0; o < n; o += len) {
+    for (let j = 0, s = src; j < len; j++, s += sl) out[o + j] = data[s]!;
+    for (let a = last - 1; a >= 0; a--) {
+      counter[a]!++;
+      src += strides[a]!;
+      if (counter[a]! < outShape[a]!) break;
+      src -= strides[a]! * counter[a]!;
+      counter[a] = 0;
+    }
+  }
+  return out;
+}
+
+/** Data of `x` permuted so output axis i is input axis perm[i]. */
+export function permuteData(data: Float64Array, shape: readonly number[], perm: readonly number[]): Float64Array {
+  const st = stridesOf(shape);
+  return stridedCopy(data, 0, perm.map((p) => shape[p]!), perm.map((p) => st[p]!));
 }
