@@ -1,0 +1,40 @@
+// The "cuda" backend: graph -> KernelPlan (shared fusion) -> CUDA C (printer) -> cubin (nvcc,
+// cached) -> CudaExecutable. Registers itself on import, above cpu for device "auto".
+
+import { type Backend, type Graph, type Tensor, registerBackend } from "@max-whisper/graph";
+import { buildPlan } from "@max-whisper/graph/plan";
+import { printPlan } from "./codegen/printer.js";
+import { cudaProbe } from "./probe.js";
+import { CudaExecutable } from "./runtime/executable.js";
+import { CudaDevice, HostDevice, type KernelDevice } from "./runtime/device.js";
+
+export interface CudaCompileOptions {
+  /** "gpu" (default) or "host": run the same generated CUDA on the CPU harness (tests). */
+  target?: "gpu" | "host";
+  /** Replay CUDA graphs for repeated shapes (GPU only; default true). */
+  cudaGraphs?: boolean;
+}
+
+/** Compile an (optimised) graph for the GPU or the CPU harness. */
+export function compileCuda(graph: Graph, weights: ReadonlyMap<string, Tensor> = new Map(), opts: CudaCompileOptions = {}): CudaExecutable {
+  const plan = buildPlan(graph, { backend: "cuda" });
+  const printed = printPlan(plan, graph);
+  const dev: KernelDevice = opts.target === "host" ? new HostDevice() : new CudaDevice();
+  return new CudaExecutable(graph, plan, printed, dev, weights, opts.cudaGraphs !== false && dev.kind === "cuda");
+}
+
+/** The CUDA source a graph compiles to (for inspection, prebuilding and nvcc tests). */
+export function cudaSource(graph: Graph): string {
+  return printPlan(buildPlan(graph, { backend: "cuda" }), graph).source;
+}
+
+export const cudaBackend: Backend = {
+  name: "cuda",
+  // Above cpu: "auto" takes the GPU whenever it probes clean.
+  priority: 20,
+  caps: { dtypes: ["f32", "f16", "bf16", "i32", "i64", "bool"] },
+  probe: async () => cudaProbe(),
+  compile: async (graph, weights) => compileCuda(graph, weights),
+};
+
+registerBackend(cudaBackend);

@@ -1,0 +1,205 @@
+// A compiled graph on a KernelDevice: one module with every kernel of the plan, weights and
+// constants resident on the device, and one arena (a single allocation, grown only when a run
+// needs more) holding inputs, outputs and the plan's temps at the memory plan's offsets. On a
+// GPU, inputs and outputs travel through pinned staging buffers with async copies on the
+// executable's own stream, and a run repeated with the same shapes replays a captured CUDA graph.
+
+import {
+  type Executable, type Graph, type Tensor, DTYPE_BYTES, Tensor as TensorClass, bindInputs, evalDim, ExecutionError,
+} from "@max-whisper/graph";
+import { type KernelPlan, type MemoryPlan, arenaLayout, planMemory } from "@max-whisper/graph/plan";
+import type { PrintedPlan } from "../codegen/printer.js";
+import type { Dims3 } from "../native.js";
+import { KernelArgs } from "./args.js";
+import { CudaDevice, type CudaGraph, type KernelDevice, type LoadedModule } from "./device.js";
+
+const ALIGN = 256;
+const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+interface Launch {
+  readonly name: string;
+  readonly grid: Dims3;
+  readonly block: Dims3;
+  readonly args: KernelArgs;
+}
+
+export interface ExecutableStats {
+  runs: number;
+  graphCaptures: number;
+  graphReplays: number;
+  arenaBytes: number;
+  arenaAllocations: number;
+  /** Why CUDA-graph capture was given up (the executable then launches eagerly). */
+  graphError?: string;
+}
+
+export class CudaExecutable implements Executable {
+  readonly device: string;
+  readonly stats: ExecutableStats = { runs: 0, graphCaptures: 0, graphReplays: 0, arenaBytes: 0, arenaAllocations: 0 };
+  private readonly mod: LoadedModule;
+  private readonly mem: MemoryPlan;
+  private readonly resident = new Map<number, bigint>();
+  private arena = 0n;
+  private arenaSize = 0;
+  private pinned: ArrayBuffer | undefined;
+  /** Shapes key -> how often seen, and the captured graph once it repeats. */
+  private readonly seen = new Map<string, number>();
+  private readonly graphs = new Map<string, CudaGraph>();
+  private disposed = false;
+
+  constructor(
+    readonly graph: Graph,
+    readonly plan: KernelPlan,
+    readonly printed: PrintedPlan,
+    private readonly dev: KernelDevice,
+    weights: ReadonlyMap<string, Tensor>,
+    private useGraphs = dev instanceof CudaDevice,
+  ) {
+    this.device = dev.kind === "cuda" ? "cuda" : "cuda-host-harness";
+    this.mod = dev.loadModule(printed.source);
+    this.mem = planMemory(plan);
+    for (const b of plan.buffers) {
+      if (b.kind !== "weight" && b.kind !== "constant") continue;
+      const t = b.kind === "weight" ? weights.get(b.name!) : b.data;
+      if (!t) throw new ExecutionError(`[cuda] weight '${b.name}' has no data`);
+      const p = dev.alloc(t.byteLength);
+      dev.upload(p, t.data);
+      this.resident.set(b.id, p);
+    }
+    dev.sync();
+  }
+
+  async execute(...inputs: Tensor[]): Promise<Tensor[]> {
+    if (this.disposed) throw new ExecutionError(`[cuda] executable for '${this.graph.name}' was disposed`);
+    const env = bindInputs(this.graph, inputs);
+    const plan = this.plan, dev = this.dev;
+    const layout = arenaLayout(plan, this.mem, env);
+    // Inputs and outputs sit after the temps in the same arena.
+    const io = new Map<number, number>();
+    let end = align(layout.arenaBytes);
+    for (const b of plan.buffers)
+      if (b.kind === "input" || b.kind === "output") {
+        io.set(b.id, end);
+        end += align(evalDim(b.size, env) * DTYPE_BYTES[b.dtype]);
+      }
+    this.ensureArena(end);
+    const addr = (id: number): bigint => {
+      const r = this.resident.get(id);
+      if (r !== undefined) return r;
+      const off = io.get(id) ?? layout.offsets.get(id);
+      if (off === undefined) throw new ExecutionError(`[cuda] internal: buffer ${id} has no place in the arena`);
+      return this.arena + BigInt(off);
+    };
+    const byIndex = (kind: "input" | "output", i: number) => plan.buffers.find((b) => b.kind === kind && b.index === i)!;
+
+    // Stage inputs (pinned on a GPU) and enqueue the uploads.
+    const ioBytes = [...io.keys()].reduce((s, id) => s + align(evalDim(plan.buffers[id]!.size, env) * DTYPE_BYTES[plan.buffers[id]!.dtype]), 0);
+    const staging = this.staging(ioBytes);
+    let cursor = 0;
+    inputs.forEach((t, i) => {
+      const b = byIndex("input", i);
+      if (!b) return;
+      const bytes = t.bytes();
+      if (staging) {
+        const view = new Uint8Array(staging, cursor, bytes.byteLength);
+        view.set(bytes);
+        dev.upload(addr(b.id), view);
+        cursor += align(bytes.byteLength);
+      } else dev.upload(addr(b.id), bytes);
+    });
+
+    const launches = this.launches(env, addr);
+    const key = `${JSON.stringify(env)}@${this.arena}`;
+    const cached = this.graphs.get(key);
+    if (cached) {
+      cached.launch();
+      this.stats.graphReplays++;
+    } else {
+      const seen = (this.seen.get(key) ?? 0) + 1;
+      this.seen.set(key, seen);
+      let captured: CudaGraph | undefined;
+      if (this.useGraphs && seen >= 2 && dev instanceof CudaDevice) {
+        // Second run with these shapes: a decoder step, most likely. Capture once, replay from now on.
+        try {
+          captured = dev.capture(() => this.enqueue(launches));
+        } catch (e) {
+          // Graphs are an optimisation: keep running eagerly, and keep the reason.
+          this.useGraphs = false;
+          this.stats.graphError = (e as Error).message;
+        }
+      }
+      if (captured) {
+        this.graphs.set(key, captured);
+        this.stats.graphCaptures++;
+        captured.launch();
+      } else this.enqueue(launches);
+    }
+
+    const outs = plan.outputs.map((o) => {
+      const shape = o.shape.map((d) => evalDim(d, env));
+      const t = new TensorClass(o.dtype, shape);
+      const bytes = t.bytes();
+      const src = addr(o.buffer);
+      if (staging) {
+        const view = new Uint8Array(staging, cursor, bytes.byteLength);
+        dev.download(view, src);
+        cursor += align(bytes.byteLength);
+        return { t, view };
+      }
+      dev.download(bytes, src);
+      return { t, view: undefined };
+    });
+    dev.sync();
+    for (const { t, view } of outs) if (view) t.bytes().set(view);
+    this.stats.runs++;
+    return outs.map((o) => o.t);
+  }
+
+  private launches(env: Record<string, number>, addr: (id: number) => bigint): Launch[] {
+    const out: Launch[] = [];
+    for (const k of this.printed.kernels) {
+      const l = k.launch(env);
+      if (!l) continue;
+      const args = new KernelArgs();
+      for (const b of k.buffers) args.ptr(addr(b));
+      for (const s of this.plan.symbols) args.i64(env[s]!);
+      out.push({ name: k.name, grid: l.grid, block: l.block, args });
+    }
+    return out;
+  }
+
+  private enqueue(launches: readonly Launch[]): void {
+    for (const l of launches) this.dev.launch(this.mod, l.name, l.grid, l.block, l.args);
+  }
+
+  private ensureArena(bytes: number): void {
+    if (bytes <= this.arenaSize && this.arena !== 0n) return;
+    if (this.arena !== 0n) {
+      this.dev.sync();
+      this.dev.free(this.arena);
+      for (const g of this.graphs.values()) g.dispose();
+      this.graphs.clear();
+    }
+    // Grow by 25% headroom so a decoder whose kv-cache grows a little does not realloc each step.
+    this.arenaSize = Math.max(align(Math.ceil(bytes * 1.25)), ALIGN);
+    this.arena = this.dev.alloc(this.arenaSize);
+    this.stats.arenaBytes = this.arenaSize;
+    this.stats.arenaAllocations++;
+  }
+
+  private staging(bytes: number): ArrayBuffer | undefined {
+    if (!(this.dev instanceof CudaDevice)) return undefined;
+    if (!this.pinned || this.pinned.byteLength < bytes) this.pinned = this.dev.allocPinned(Math.max(bytes, 4096));
+    return this.pinned;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.dev.sync();
+    for (const g of this.graphs.values()) g.dispose();
+    for (const p of this.resident.values()) this.dev.free(p);
+    if (this.arena !== 0n) this.dev.free(this.arena);
+    this.dev.dispose();
+  }
+}
