@@ -1,0 +1,122 @@
+// `pnpm bench:ops`: every op family at Whisper shapes on every available backend, with
+// onnxruntime-node and PyTorch (CPU) side by side. Each result is checked against the reference
+// interpreter before it is timed; a wrong result is reported, never timed.
+//   flags: --filter TEXT  --devices cpu,cuda  --no-peers  --min-time MS  --out DIR
+
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { compile, interpret, resolveBackend, type Tensor } from "@max-whisper/graph";
+import { compareTensors } from "../gate.js";
+import { machineInfo } from "../machine.js";
+import { type CaseResult, writeReport } from "../report.js";
+import { timeIt } from "../stats.js";
+import { ortForGraph } from "../peers/ort.js";
+import { runTorchCases, torchUnavailable, type TorchCase } from "../peers/torch.js";
+import { measureLimits } from "../limits.js";
+import { opCases } from "./cases.js";
+
+const { values: flags } = parseArgs({
+  options: {
+    filter: { type: "string" },
+    devices: { type: "string", default: "cpu,cuda" },
+    "no-peers": { type: "boolean", default: false },
+    "min-time": { type: "string", default: "400" },
+    out: { type: "string", default: path.resolve(import.meta.dirname, "../../../../docs/benchmarks") },
+  },
+});
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const minTimeMs = Number(flags["min-time"]);
+
+async function main() {
+  const machine = machineInfo();
+  const limits = await measureLimits();
+  log(`machine: ${machine.cpu}, ${machine.cores} cores; limits ${JSON.stringify(limits)}`);
+  const devices: string[] = [];
+  for (const d of flags.devices!.split(",")) {
+    try {
+      await resolveBackend(d as "cpu");
+      devices.push(d);
+    } catch (e) {
+      log(`device ${d}: skipped (${(e as Error).message})`);
+    }
+  }
+  const cases = opCases().filter((c) => !flags.filter || c.name.includes(flags.filter));
+  const results: CaseResult[] = [];
+  const torchJobs: { c: (typeof cases)[number]; ref: Tensor; tc: TorchCase }[] = [];
+  const notes: string[] = [];
+  const ofLimit = (c: (typeof cases)[number], ms: number) =>
+    c.bound === "compute" ? (limits.gflops ? c.flops / ms / 1e6 / limits.gflops : undefined) : limits.gbs ? c.bytes / ms / 1e6 / limits.gbs : undefined;
+
+  for (const [i, c] of cases.entries()) {
+    log(`[${i + 1}/${cases.length}] ${c.name}`);
+    const { graph, inputs } = c.build();
+    const [ref] = interpret(graph, inputs);
+    const record = async (system: string, run: () => Promise<Tensor[]>) => {
+      try {
+        const [got] = await run();
+        const gate = compareTensors(got!, ref!);
+        if (!gate.ok) {
+          results.push({ case: c.name, system, status: "wrong", reason: `max err ${gate.maxAbsErr.toExponential(2)}; ${gate.mismatches.slice(0, 2).join(", ")}` });
+          return;
+        }
+        const ms = await timeIt(run, { minTimeMs });
+        results.push({ case: c.name, system, status: "ok", ms, flops: c.flops, bytes: c.bytes, ofLimit: ofLimit(c, ms.median) });
+      } catch (e) {
+        results.push({ case: c.name, system, status: "error", reason: (e as Error).message.split("\n")[0]!.slice(0, 160) });
+      }
+    };
+    for (const d of devices) {
+      const exe = await compile(graph, { device: d as "cpu" }).catch((e: Error) => e);
+      if (exe instanceof Error) {
+        results.push({ case: c.name, system: `max-whisper ${d}`, status: "error", reason: exe.message.split("\n")[0]!.slice(0, 160) });
+        continue;
+      }
+      await record(`max-whisper ${d}`, () => exe.execute(...inputs));
+      exe.dispose();
+    }
+    if (!flags["no-peers"]) {
+      const ort = await ortForGraph(graph).catch((e: Error) => e);
+      if (ort instanceof Error) results.push({ case: c.name, system: "onnxruntime-node", status: "error", reason: ort.message.slice(0, 160) });
+      else {
+        await record("onnxruntime-node", () => ort.run(inputs));
+        await ort.release();
+      }
+      torchJobs.push({ c, ref: ref!, tc: { name: c.name, expr: c.torch, inputs } });
+    }
+  }
+
+  if (torchJobs.length) {
+    const why = torchUnavailable();
+    if (why) {
+      log(`torch: skipped (${why})`);
+      notes.push(`PyTorch CPU not run: ${why}.`);
+    } else {
+      log(`torch: running ${torchJobs.length} cases`);
+      const { version, blas, results: tr } = runTorchCases(torchJobs.map((j) => j.tc), os.cpus().length, minTimeMs / 1000);
+      notes.push(`PyTorch ${version} on CPU, ${os.cpus().length} threads, BLAS_INFO=${blas}${blas === "generic" ? " (Debian's build uses the reference BLAS, so its matmuls are far slower than a PyPI wheel's; it is the PyTorch this machine's registries offer)" : ""}.`);
+      tr.forEach((r, i) => {
+        const { c, ref } = torchJobs[i]!;
+        if (!r.ok) return results.push({ case: c.name, system: "torch cpu", status: "error", reason: r.error });
+        const gate = compareTensors(r.output!, ref.dtype === "f32" ? ref : ref.cast("f32"));
+        if (!gate.ok) return results.push({ case: c.name, system: "torch cpu", status: "wrong", reason: gate.mismatches[0] });
+        results.push({ case: c.name, system: "torch cpu", status: "ok", ms: r.ms, flops: c.flops, bytes: c.bytes, ofLimit: ofLimit(c, r.ms!.median) });
+      });
+    }
+  }
+
+  const order = (s: string) => (s.startsWith("max-whisper") ? 0 : s === "onnxruntime-node" ? 1 : 2);
+  results.sort((a, b) => cases.findIndex((c) => c.name === a.case) - cases.findIndex((c) => c.name === b.case) || order(a.system) - order(b.system));
+  notes.push(
+    "Every result was checked against the reference interpreter (float64) before timing; 'wrong' rows were not timed.",
+    "'of limit' is GFLOP/s over the measured FMA peak for compute-bound cases, GB/s over the measured triad bandwidth for memory-bound ones.",
+  );
+  const base = writeReport({
+    suite: "ops", title: "Op microbenchmarks at Whisper shapes", machine,
+    limits: { "FMA peak GFLOP/s": limits.gflops ?? NaN, "triad GB/s": limits.gbs ?? NaN }, results, notes,
+  }, flags.out!);
+  log(`wrote ${base}.{json,md,svg}`);
+}
+
+await main();
