@@ -73,8 +73,7 @@ describe("the ggml export loads in whisper.cpp", () => {
     bad.set("encoder.blocks.0.mlp.0.weight", w.reshape([w.shape[1]!, w.shape[0]!]));
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), "mw-ggml-")), "bad.bin");
     writeGgml(file, {
-      hparams: { nVocab: c.nVocab, nAudioCtx: c.nAudioCtx, nAudioState: c.nAudioState, nAudioHead: c.nAudioHead, nAudioLayer: c.nAudioLayer,
-        nTextCtx: c.nTextCtx, nTextState: c.nTextState, nTextHead: c.nTextHead, nTextLayer: c.nTextLayer, nMels: c.nMels },
+      hparams: c,
       ftype: "f16", melFilters: { nMel: 80, nFft: 201, data: new Float32Array(80 * 201) }, vocab: [], tensors: bad,
     });
     expect(load(file)).toMatch(/wrong shape/);

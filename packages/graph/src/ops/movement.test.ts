@@ -3,29 +3,11 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DTypeError, ExecutionError, Graph, ShapeError, Tensor, TensorType, interpret, ops, type Value } from "../index.js";
+import { DTypeError, ExecutionError, Graph, ShapeError, Tensor, TensorType, interpret, ops } from "../index.js";
+import { f32, run1, size, unravel } from "./op-test-util.js";
 import { pySlice } from "./movement.js";
 
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const seq = (shape: number[]) => Tensor.fromArray("f32", shape, Array.from({ length: size(shape) }, (_, i) => i));
-/** Build a one-output graph over the given inputs and run it. */
-function run1(inputs: Tensor[], build: (...v: Value[]) => Value): Tensor {
-  const g = new Graph("t", inputs.map((t) => t.type));
-  const y = build(...g.inputs);
-  g.output(y);
-  const [r] = interpret(g, inputs);
-  expect(r!.shape, "reference shape = inferred shape").toEqual(y.shape);
-  return r!;
-}
-/** Row-major multi-index of flat position i. */
-function unravel(i: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = i % shape[a]!;
-    i = Math.floor(i / shape[a]!);
-  }
-  return idx;
-}
 const ravel = (idx: readonly number[], shape: readonly number[]) => idx.reduce((acc, v, a) => acc * shape[a]! + v, 0);
 const shapeArb = (maxRank = 4, maxDim = 4) => fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: 1, maxLength: maxRank });
 const type = (...shape: (number | string)[]) => new TensorType("f32", shape);

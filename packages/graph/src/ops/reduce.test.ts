@@ -3,26 +3,9 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DTypeError, Graph, ShapeError, Tensor, TensorType, interpret, ops, type Value } from "../index.js";
+import { DTypeError, Graph, ShapeError, Tensor, TensorType, ops } from "../index.js";
+import { f32, run1, size, unravel } from "./op-test-util.js";
 
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-function run1(inputs: Tensor[], build: (...v: Value[]) => Value): Tensor {
-  const g = new Graph("t", inputs.map((t) => t.type));
-  const y = build(...g.inputs);
-  g.output(y);
-  const [r] = interpret(g, inputs);
-  expect(r!.shape, "reference shape = inferred shape").toEqual(y.shape);
-  return r!;
-}
-function unravel(i: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = i % shape[a]!;
-    i = Math.floor(i / shape[a]!);
-  }
-  return idx;
-}
-const f32 = (shape: number[], v: number[]) => Tensor.fromArray("f32", shape, v);
 const type = (...shape: (number | string)[]) => new TensorType("f32", shape);
 
 describe("reduce_sum / reduce_mean / reduce_max", () => {

@@ -5,21 +5,13 @@
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { f32ToF16Bits, type Tensor } from "@max-whisper/graph";
+import type { WhisperConfig } from "../weights/config.js";
 
 export const GGML_MAGIC = 0x67676d6c;
 
-export interface GgmlHParams {
-  nVocab: number;
-  nAudioCtx: number;
-  nAudioState: number;
-  nAudioHead: number;
-  nAudioLayer: number;
-  nTextCtx: number;
-  nTextState: number;
-  nTextHead: number;
-  nTextLayer: number;
-  nMels: number;
-}
+/** The ten model dimensions whisper.cpp's header stores, as WhisperConfig names them. */
+export type GgmlHParams = Pick<WhisperConfig,
+  "nVocab" | "nAudioCtx" | "nAudioState" | "nAudioHead" | "nAudioLayer" | "nTextCtx" | "nTextState" | "nTextHead" | "nTextLayer" | "nMels">;
 
 export interface GgmlModel {
   hparams: GgmlHParams;
@@ -140,10 +132,7 @@ export async function exportModelToGgml(modelDir: string, file: string, ftype: "
   const ranks = parseTiktokenRanks(readFileSync(tiktokenAssetPath(c.multilingual ? "multilingual" : "gpt2"), "utf8"));
   const vocab = ranks.map((s) => Uint8Array.from(s ?? "", (ch) => ch.charCodeAt(0)));
   writeGgml(file, {
-    hparams: {
-      nVocab: c.nVocab, nAudioCtx: c.nAudioCtx, nAudioState: c.nAudioState, nAudioHead: c.nAudioHead, nAudioLayer: c.nAudioLayer,
-      nTextCtx: c.nTextCtx, nTextState: c.nTextState, nTextHead: c.nTextHead, nTextLayer: c.nTextLayer, nMels: c.nMels,
-    },
+    hparams: c,
     ftype,
     melFilters: { nMel: c.nMels, nFft: 201, data: filters },
     vocab,
