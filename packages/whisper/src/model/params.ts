@@ -5,6 +5,9 @@
 import { Tensor } from "@max-whisper/graph";
 import type { WhisperDims } from "./dims.js";
 import { hfToOpenai } from "../weights/names.js";
+import { sinusoids } from "../weights/load.js";
+
+export { sinusoids };
 
 /** Storage dtype of the large matrices; biases, norms and positions stay f32. */
 export type WeightDType = "f32" | "f16" | "bf16";
@@ -16,23 +19,6 @@ export function storageDType(name: string, wdtype: WeightDType): WeightDType {
   return "f32";
 }
 
-/** Whisper's sinusoidal position table [length, channels]: sin in the first half, cos in the second. */
-export function sinusoids(length: number, channels: number, maxTimescale = 10000): Tensor {
-  if (channels % 2 !== 0) throw new TypeError(`[sinusoids] channels must be even, got ${channels}`);
-  const half = channels / 2;
-  // Every step rounded to float32, as torch builds the buffer. NOTE: torch's f32 exp is sometimes
-  // an ulp off the correctly rounded value used here, which moves sin(1499·x) by up to ~1.5e-4.
-  const negInc = Math.fround(-Math.log(maxTimescale) / (half - 1));
-  const inv = Array.from({ length: half }, (_, i) => Math.fround(Math.exp(Math.fround(negInc * i))));
-  const out = new Float32Array(length * channels);
-  for (let t = 0; t < length; t++)
-    for (let i = 0; i < half; i++) {
-      const x = Math.fround(t * inv[i]!);
-      out[t * channels + i] = Math.sin(x);
-      out[t * channels + half + i] = Math.cos(x);
-    }
-  return new Tensor("f32", [length, channels], out);
-}
 
 /**
  * Rename Hugging Face names to OpenAI names (unknown ones are dropped), convert each tensor to its storage dtype and add the encoder positions

@@ -42,21 +42,25 @@ function readJson(path: string, what: string): unknown {
 }
 
 /**
- * Whisper's encoder position table: sin then cos of position × 10000^(−i/(C/2−1)), computed in
- * float64. model.py computes it in float32, where arguments near 1500 rad carry ~1e-4 of
- * rounding, so checkpoints differ from this by up to ~1.5e-4; files that hold the table win.
+ * Whisper's encoder position table [length, channels]: sin of position × 10000^(−i/(C/2−1)) in
+ * the first half, cos in the second, each step rounded to float32 as model.py builds it. Files
+ * that hold the table win; this fills it in when a checkpoint leaves it out.
  */
 export function sinusoids(length: number, channels: number, maxTimescale = 10000): Tensor {
+  if (channels % 2 !== 0) throw new TypeError(`[sinusoids] channels must be even, got ${channels}`);
   const half = channels / 2;
-  const inc = Math.log(maxTimescale) / (half - 1);
-  const data = new Float32Array(length * channels);
+  // Every step rounded to float32, as torch builds the buffer. NOTE: torch's f32 exp is sometimes
+  // an ulp off the correctly rounded value used here, which moves sin(1499·x) by up to ~1.5e-4.
+  const negInc = Math.fround(-Math.log(maxTimescale) / (half - 1));
+  const inv = Array.from({ length: half }, (_, i) => Math.fround(Math.exp(Math.fround(negInc * i))));
+  const out = new Float32Array(length * channels);
   for (let t = 0; t < length; t++)
     for (let i = 0; i < half; i++) {
-      const x = t * Math.exp(-inc * i);
-      data[t * channels + i] = Math.sin(x);
-      data[t * channels + half + i] = Math.cos(x);
+      const x = Math.fround(t * inv[i]!);
+      out[t * channels + i] = Math.sin(x);
+      out[t * channels + half + i] = Math.cos(x);
     }
-  return new Tensor("f32", [length, channels], data);
+  return new Tensor("f32", [length, channels], out);
 }
 
 /** Read config.json (and generation_config.json when present) of a model folder. */
