@@ -95,6 +95,22 @@ it("decodes the multilingual empty-bytes rank 50256 to nothing", () => {
   expect(() => multi.decode([99999])).toThrow(/unknown token id: expected 0 <= id < 51865, got 99999/);
 });
 
+
+/**
+ * GPT-2's byte -> printable-unicode alphabet, written out here again (not imported) so the
+ * tokenizer.json tests do not rely on the implementation's own table.
+ */
+function byteLevelAlphabet(): { bs: number[]; cs: number[] } {
+  const bs: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
+  for (let b = 0xae; b <= 0xff; b++) bs.push(b);
+  const cs = [...bs];
+  let n = 0;
+  for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + n++); }
+  return { bs, cs };
+}
+
 describe("Whisper helpers", () => {
   it("builds sot sequences like whisper", () => {
     expect(english.sotSequence()).toEqual([50257]);
@@ -158,13 +174,7 @@ describe("Tokenizer.fromHuggingFace", () => {
     const bytes = parseTiktokenRanks(readFileSync(ranksFile, "utf8"));
     const rank = new Map<string, number>();
     bytes.forEach((b, i) => { if (b) rank.set(b, i); });
-    const bs: number[] = [];
-    for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
-    for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
-    for (let b = 0xae; b <= 0xff; b++) bs.push(b);
-    const cs = [...bs];
-    let n = 0;
-    for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + n++); }
+    const { bs, cs } = byteLevelAlphabet();
     const enc = new Map(bs.map((b, i) => [b, String.fromCharCode(cs[i]!)]));
     const uni = (s: string): string => [...s].map((c) => enc.get(c.charCodeAt(0))!).join("");
     const vocab: Record<string, number> = {};
@@ -214,13 +224,7 @@ describe("Tokenizer.fromHuggingFace", () => {
 describe("tokenizerForModel", () => {
   /** A small byte-level tokenizer.json: 256 bytes, two merges, Whisper's specials with 2 languages. */
   function tinyHf(): string {
-    const bs: number[] = [];
-    for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
-    for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
-    for (let b = 0xae; b <= 0xff; b++) bs.push(b);
-    const cs = [...bs];
-    let n = 0;
-    for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + n++); }
+    const { bs, cs } = byteLevelAlphabet();
     const vocab: Record<string, number> = {};
     bs.forEach((b, i) => { vocab[String.fromCharCode(cs[i]!)] = b; });
     // "Ġ" is the byte-level spelling of a space.
