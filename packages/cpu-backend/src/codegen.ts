@@ -8,13 +8,15 @@ import {
   type KernelPlan, type View, type Store, type Expr,
   type ElementwiseKernel, type RowKernel, type GemmKernel, type AttentionKernel, type LibraryKernel,
   CExprEmitter, C_HALF_HELPERS, cDim, cLoad, cStore, cStorageType, cComputeType,
-  collapseAxes, walkExpr,
+  collapseAxes, walkExpr, mapExpr, exprKey, exprUses, exprDType, E,
 } from "@max-whisper/graph/plan";
 import { CPU_DIALECT, CPU_MATH_PRELUDE } from "./cpu-math.js";
 
 const DL = CPU_DIALECT;
 /** Elements per parallel_for chunk: big enough to amortise a task, small enough to balance. */
 const GRAIN_ELEMS = 32768;
+/** Longest row (f32 elements) whose reduced values a row kernel keeps on the stack for reuse. */
+const ROW_CACHE_ELEMS = 8192;
 
 /** Symbol -> C variable. */
 const sym = (s: string) => `d_${s}`;
@@ -240,8 +242,26 @@ class KernelGen {
     const ci = collapseAxes(k.inner, innerViews);
     const innerShape = ci.shape;
     const innerStrides = ci.views.map((v) => v.strides);
+    // A reduction whose per-element value is needed again later in the row (softmax's
+    // exp(x - max) feeds both its sum and its stores) is kept in a row-sized buffer on the
+    // stack, in L1, instead of being recomputed: later passes read it back.
+    const rowLen = innerShape.length === 1 && typeof innerShape[0] === "number" ? innerShape[0] : 0;
+    const cached = new Map<string, string>();
+    const laterExprs = (ri: number) => [...k.reductions.slice(ri + 1).map((r) => r.expr), ...k.stores.map((s) => s.expr)];
+    k.reductions.forEach((red, ri) => {
+      if (rowLen === 0 || rowLen > ROW_CACHE_ELEMS || cComputeType(exprDType(red.expr)) !== "float") return;
+      if (!(red.expr.k === "unary" || red.expr.k === "binary" || red.expr.k === "select")) return;
+      const key = exprKey(red.expr);
+      if (laterExprs(ri).some((e) => exprUses(e, (x) => exprKey(x) === key))) cached.set(key, `rc_${red.name}`);
+    });
+    const useCache = (e: Expr, except?: string): Expr =>
+      mapExpr(e, (x) => {
+        const name = cached.get(exprKey(x));
+        return name && name !== except ? E.v(`${name}[j]`, exprDType(x)) : x;
+      });
     w.open(`static void ${this.name}_task(void* vctx, int64_t r0, int64_t r1) {`);
     this.taskHead(all, [...k.stores, ...k.rowStores].map((s) => s.view));
+    for (const name of cached.values()) w.line(`alignas(64) float ${name}[${rowLen}];`);
     w.open("for (int64_t row = r0; row < r1; ++row) {");
     const oidx = this.decode("row", k.outer, "i");
     all.forEach((v, i) => w.line(`const int64_t o${i} = ${this.offsetExpr(v, oidx)};`));
@@ -258,6 +278,8 @@ class KernelGen {
       innerShape.forEach(() => w.close());
     };
     for (const red of k.reductions) {
+      const cacheName = cached.get(exprKey(red.expr));
+      const expr = useCache(red.expr, cacheName);
       const dt = red.expr.k === "index" ? "i64" : red.expr.dtype;
       const ct = cComputeType(dt);
       const init = red.op === "sum" ? `(${ct})0` : ct === "float" ? (red.op === "max" ? "-INFINITY" : "INFINITY")
@@ -269,10 +291,11 @@ class KernelGen {
       const pragma = red.op === "sum" ? `#pragma omp simd reduction(+:${red.name})`
         : `#pragma omp simd reduction(${red.op}:${red.name})${isF ? ` reduction(|:${nan})` : ""}`;
       pass((at) => {
-        this.emitLoads(k.loads, usedArgs([red.expr]), at);
+        this.emitLoads(k.loads, usedArgs([expr]), at);
         const em = new CExprEmitter(DL, { arg: (i) => `a${i}`, var: (n) => n, dim: cd });
-        const v = em.emit(red.expr);
+        const v = em.emit(expr);
         w.many(em.lines);
+        if (cacheName) w.line(`${cacheName}[j] = ${v};`);
         if (red.op === "sum") w.line(`${red.name} += ${v};`);
         else {
           w.line(`${red.name} = ${v} ${red.op === "max" ? ">" : "<"} ${red.name} ? ${v} : ${red.name};`);
@@ -290,10 +313,11 @@ class KernelGen {
       w.close();
     }
     if (k.stores.length) {
+      const stores = k.stores.map((s) => ({ ...s, expr: useCache(s.expr) }));
       pass((at) => {
-        this.emitLoads(k.loads, usedArgs(k.stores.map((s) => s.expr)), at);
+        this.emitLoads(k.loads, usedArgs(stores.map((s) => s.expr)), at);
         const em = new CExprEmitter(DL, { arg: (i) => `a${i}`, var: (n) => n, dim: cd });
-        this.emitStores(em, k.stores, (i) => at(nl + i));
+        this.emitStores(em, stores, (i) => at(nl + i));
       }, "#pragma omp simd");
     }
     w.close();

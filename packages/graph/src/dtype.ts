@@ -28,6 +28,17 @@ export function allocStorage(dtype: DType, n: number): Storage {
   }
 }
 
+/** Typed storage for `n` elements of `dtype` over existing memory (no copy). */
+export function storageOver(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, n: number): Storage {
+  switch (dtype) {
+    case "f32": return new Float32Array(buffer, byteOffset, n);
+    case "f16": case "bf16": return new Uint16Array(buffer, byteOffset, n);
+    case "i32": return new Int32Array(buffer, byteOffset, n);
+    case "i64": return new BigInt64Array(buffer, byteOffset, n);
+    case "bool": return new Uint8Array(buffer, byteOffset, n);
+  }
+}
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 

@@ -3,7 +3,7 @@
 import "./dsl/value.js";
 import "./onnx/graph-method.js";
 
-export { DTYPES, type DType, DTYPE_BYTES, DTYPE_EPS, f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32, roundTo, isFloat } from "./dtype.js";
+export { DTYPES, type DType, DTYPE_BYTES, DTYPE_EPS, type Storage, storageOver, f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32, roundTo, isFloat } from "./dtype.js";
 export { type Dim, type Bindings, dim, dimAdd, dimSub, dimMul, dimDivExact, dimEq, evalDim, dimSymbols, shapeToString } from "./dim.js";
 export { TensorType } from "./tensor-type.js";
 export { Tensor } from "./tensor.js";

@@ -60,28 +60,37 @@ void convert_f16(const uint16_t* s, float* d, int64_t n) {
   for (; j < n; j++) d[j] = half_to_float(s[j]);
 }
 
-// row[j] = exp(row[j] - m), 16 at a time (see kernels_avx2.cc for the method).
+// exp(x), 16 lanes (see exp8 in kernels_avx2.cc for the method); 0 below -87.3.
+inline __m512 exp16(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.f);
+  __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+  __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f),
+                              _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), xc));
+  __m512 p = _mm512_set1_ps(1.f / 720.f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23);
+  __m512 y = _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+  __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+  return _mm512_maskz_mov_ps((__mmask16)~under, y);
+}
+
+// row[j] = exp(row[j] - m) over n (a multiple of 16) floats.
 void exp_sub_row(float* row, int64_t n, float m) {
-  const __m512 vm = _mm512_set1_ps(m), lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.f);
-  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f), ln2hi = _mm512_set1_ps(0.693145751953125f),
-               ln2lo = _mm512_set1_ps(1.428606765330187e-06f);
-  for (int64_t j = 0; j < n; j += 16) {
-    __m512 x = _mm512_sub_ps(_mm512_loadu_ps(row + j), vm);
-    __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
-    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(k, ln2lo, _mm512_fnmadd_ps(k, ln2hi, xc));
-    __m512 p = _mm512_set1_ps(1.f / 720.f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120.f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24.f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6.f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
-    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23);
-    __m512 y = _mm512_mul_ps(p, _mm512_castsi512_ps(e));
-    __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
-    _mm512_storeu_ps(row + j, _mm512_maskz_mov_ps((__mmask16)~under, y));
-  }
+  const __m512 vm = _mm512_set1_ps(m);
+  for (int64_t j = 0; j < n; j += 16) _mm512_storeu_ps(row + j, exp16(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm)));
+}
+
+// x[i] = exp(x[i] - m[i]) over n (a multiple of 16) floats.
+void exp_sub_vec(float* x, const float* m, int64_t n) {
+  for (int64_t j = 0; j < n; j += 16)
+    _mm512_storeu_ps(x + j, exp16(_mm512_sub_ps(_mm512_loadu_ps(x + j), _mm512_loadu_ps(m + j))));
 }
 
 }  // namespace

@@ -60,6 +60,10 @@ void exp_sub_row(float* row, int64_t n, float m) {
   for (int64_t j = 0; j < n; j++) row[j] = fast_exp(row[j] - m);
 }
 
+void exp_sub_vec(float* x, const float* m, int64_t n) {
+  for (int64_t j = 0; j < n; j++) x[j] = fast_exp(x[j] - m[j]);
+}
+
 }  // namespace
 
 #include "kernels.inc"

@@ -3,7 +3,7 @@
 // Layout: u64le header length N, N bytes of JSON {name: {dtype, shape, data_offsets}}, data.
 
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
-import { Tensor, type DType } from "@max-whisper/graph";
+import { Tensor, type DType, storageOver } from "@max-whisper/graph";
 
 export class SafetensorsError extends Error {
   constructor(message: string) {
@@ -131,14 +131,7 @@ function tensorFromBytes(info: TensorInfo, bytes: Uint8Array): Tensor {
   const width = FROM_ST[info.fileDtype]!.bytes;
   const n = bytes.byteLength / width;
   if (bytes.byteOffset % width === 0) {
-    const buf = bytes.buffer as ArrayBuffer;
-    switch (info.dtype) {
-      case "f32": return new Tensor("f32", info.shape, new Float32Array(buf, bytes.byteOffset, n));
-      case "f16": case "bf16": return new Tensor(info.dtype, info.shape, new Uint16Array(buf, bytes.byteOffset, n));
-      case "i32": return new Tensor("i32", info.shape, new Int32Array(buf, bytes.byteOffset, n));
-      case "i64": return new Tensor("i64", info.shape, new BigInt64Array(buf, bytes.byteOffset, n));
-      case "bool": return new Tensor("bool", info.shape, new Uint8Array(buf, bytes.byteOffset, n));
-    }
+    return new Tensor(info.dtype, info.shape, storageOver(info.dtype, bytes.buffer, bytes.byteOffset, n));
   }
   return Tensor.fromBytes(info.dtype, info.shape, bytes);
 }
