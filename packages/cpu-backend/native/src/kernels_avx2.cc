@@ -67,6 +67,8 @@ void convert_f16(const uint16_t* s, float* d, int64_t n) {
   for (; j < n; j++) d[j] = half_to_float(s[j]);
 }
 
+#include "dots_avx2.inc"
+
 // exp(x), 8 lanes: range reduction by ln 2 and a degree-6 polynomial (relative error ~2e-7,
 // like the generic fast_exp); exactly 0 below -87.3, so masked (-inf) scores vanish.
 inline __m256 exp8(__m256 x) {

@@ -60,6 +60,8 @@ void convert_f16(const uint16_t* s, float* d, int64_t n) {
   for (; j < n; j++) d[j] = half_to_float(s[j]);
 }
 
+#include "dots_avx2.inc"
+
 // exp(x), 16 lanes (see exp8 in kernels_avx2.cc for the method); 0 below -87.3.
 inline __m512 exp16(__m512 x) {
   const __m512 lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.f);

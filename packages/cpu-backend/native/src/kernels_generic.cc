@@ -60,6 +60,32 @@ void exp_sub_row(float* row, int64_t n, float m) {
   for (int64_t j = 0; j < n; j++) row[j] = fast_exp(row[j] - m);
 }
 
+// out[i * ldo + j] = alpha · Σ_p a[i * lda + p] · B(j)[p], column j at b + j·ldb (see
+// dots_avx2.inc); 16 fixed lanes per sum.
+void dot_cols(const float* a, int64_t lda, int64_t m, const void* b, int32_t dt, int64_t ldb,
+              int64_t k, int64_t n, float* out, int64_t ldo, float alpha) {
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t i = 0; i < m; i++) {
+      const float* ar = a + i * lda;
+      float lane[16] = {};
+      for (int64_t p = 0; p < k; p++) {
+        int64_t x = j * ldb + p;
+        float bv = dt == MW_F32 ? ((const float*)b)[x] : dt == MW_F16 ? half_to_float(((const uint16_t*)b)[x])
+                 : [&] { uint32_t u = (uint32_t)((const uint16_t*)b)[x] << 16; float f; __builtin_memcpy(&f, &u, 4); return f; }();
+        lane[p % 16] += ar[p] * bv;
+      }
+      float s = 0.f;
+      for (int l = 0; l < 16; l++) s += lane[l];
+      out[i * ldo + j] = alpha * s;
+    }
+}
+
+void weighted_rows(const float* w, const float* v, int64_t ldv, int64_t n, int64_t dv, float* o) {
+  for (int64_t c = 0; c < dv; c++) o[c] = 0.f;
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t c = 0; c < dv; c++) o[c] += w[j] * v[j * ldv + c];
+}
+
 void exp_sub_vec(float* x, const float* m, int64_t n) {
   for (int64_t j = 0; j < n; j++) x[j] = fast_exp(x[j] - m[j]);
 }
