@@ -134,6 +134,7 @@ async function main() {
   notes.push(
     `Same weights (${flags.model ? flags.model : "seeded random tiny.en-shaped model"}), same audio, greedy decode of ${nTokens} tokens without early stop, ${threads} threads for every system; medians of ${runs} runs after one warm-up run.`,
     "tokensAgree compares each system's generated tokens with the first system's: the same weights and greedy rule give the same tokens up to float noise.",
+    "Stages are split as whisper.cpp splits them: 'encoder' includes the decoder's cross-attention K/V (computed once per window), 'decode per token' is the steps alone (the prompt step included).",
   );
   const base = writeReport({ suite: "e2e", title: "End-to-end Whisper benchmark (tiny.en shapes)", machine, results, notes }, flags.out!);
   log(`wrote ${base}.{json,md,svg}`);

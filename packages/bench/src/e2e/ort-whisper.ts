@@ -36,8 +36,8 @@ export async function runOrtWhisper(modelDir: string, wav: string, nTokens: numb
     const mel = new Tensor("f32", [1, config.nMels, m.nFrames], m.data);
     const t2 = performance.now();
     const [encOut] = await enc.run([mel]);
+    const crossKV = await cross.run([encOut!]);  // with the encoder, as whisper.cpp counts it
     const t3 = performance.now();
-    const crossKV = await cross.run([encOut!]);
     let outs = await first.run([Tensor.fromArray("i32", [1, prompt.length], prompt), ...crossKV]);
     const tokens: number[] = [];
     for (let i = 0; i < nTokens; i++) {

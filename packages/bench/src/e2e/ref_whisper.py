@@ -86,8 +86,10 @@ def encoder(mel):
         x = x + lin(F.gelu(lin(ln(x, p + ".mlp_ln"), p + ".mlp.0")), p + ".mlp.2")
     return ln(x, "encoder.ln_post")
 
-def decode(enc, prompt):
-    cross = [(lin(enc, f"decoder.blocks.{i}.cross_attn.key", False), lin(enc, f"decoder.blocks.{i}.cross_attn.value")) for i in range(n_dec)]
+def cross_kv(enc):
+    return [(lin(enc, f"decoder.blocks.{i}.cross_attn.key", False), lin(enc, f"decoder.blocks.{i}.cross_attn.value")) for i in range(n_dec)]
+
+def decode(cross, prompt):
     cache = [None] * n_dec
     tokens = list(prompt)
     new = torch.tensor([prompt])
@@ -121,9 +123,9 @@ with torch.inference_mode():
         t1 = time.perf_counter()
         mel = log_mel(audio)
         t2 = time.perf_counter()
-        enc = encoder(mel)
+        cross = cross_kv(encoder(mel))  # with the encoder, as whisper.cpp counts it
         t3 = time.perf_counter()
-        toks = decode(enc, prompt)
+        toks = decode(cross, prompt)
         t4 = time.perf_counter()
         if r > 0:
             records.append({"total_ms": (t4 - t0) * 1e3, "load_ms": (t1 - t0) * 1e3, "mel_ms": (t2 - t1) * 1e3, "encoder_ms": (t3 - t2) * 1e3,

@@ -102,8 +102,8 @@ export function fft(plan: FftPlan, re: Float64Array, im: Float64Array, sre: Floa
           yr[o + 3 * s] = b3r * w3r - b3i * w3i; yi[o + 3 * s] = b3r * w3i + b3i * w3r;
         }
       } else if (r === 5) {
-        const w = [1, 2, 3, 4].map((j) => [tw[2 * (j * m + p)]!, tw[2 * (j * m + p) + 1]!] as const);
-        const [w1r, w1i] = w[0]!, [w2r, w2i] = w[1]!, [w3r, w3i] = w[2]!, [w4r, w4i] = w[3]!;
+        const w1r = tw[2 * (m + p)]!, w1i = tw[2 * (m + p) + 1]!, w2r = tw[2 * (2 * m + p)]!, w2i = tw[2 * (2 * m + p) + 1]!;
+        const w3r = tw[2 * (3 * m + p)]!, w3i = tw[2 * (3 * m + p) + 1]!, w4r = tw[2 * (4 * m + p)]!, w4i = tw[2 * (4 * m + p) + 1]!;
         for (let q = 0; q < s; q++) {
           const i0 = q + s * p, sm = s * m;
           const a0r = xr[i0]!, a0i = xi[i0]!;
@@ -149,8 +149,8 @@ export function fft(plan: FftPlan, re: Float64Array, im: Float64Array, sre: Floa
         }
       }
     }
-    [xr, yr] = [yr, xr];
-    [xi, yi] = [yi, xi];
+    const tr = xr, ti = xi;
+    xr = yr; xi = yi; yr = tr; yi = ti;
     len = m;
     s *= r;
   }
