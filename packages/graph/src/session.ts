@@ -7,7 +7,7 @@ import {
 } from "./backend.js";
 import { BackendUnavailableError, GraphError } from "./errors.js";
 import type { Graph } from "./ir/graph.js";
-import { interpret } from "./interp/interp.js";
+import { Interpreter } from "./interp/interp.js";
 import { optimize } from "./passes/pipeline.js";
 import type { Tensor } from "./tensor.js";
 import { shapeToString } from "./dim.js";
@@ -27,10 +27,12 @@ export const referenceBackend: Backend = {
   caps: { dtypes: ["f32", "f16", "bf16", "i32", "i64", "bool"] },
   probe: async () => null,
   async compile(graph, weights) {
+    // One interpreter per executable: it keeps what the weights alone determine across runs.
+    const interp = new Interpreter(graph, weights);
     return {
       device: "reference",
       graph,
-      execute: async (...inputs: Tensor[]) => interpret(graph, inputs, weights),
+      execute: async (...inputs: Tensor[]) => interp.run(inputs),
       dispose() {},
     } satisfies Executable;
   },

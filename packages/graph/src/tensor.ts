@@ -100,7 +100,9 @@ export class Tensor {
 
   toFloat64Array(): Float64Array {
     const out = new Float64Array(this.size);
-    for (let i = 0; i < out.length; i++) out[i] = readElement(this.dtype, this.data, i);
+    // f32 widens exactly; set() converts natively (the interpreter reads every input this way).
+    if (this.dtype === "f32") out.set(this.data as Float32Array);
+    else for (let i = 0; i < out.length; i++) out[i] = readElement(this.dtype, this.data, i);
     return out;
   }
 

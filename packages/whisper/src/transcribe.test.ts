@@ -1,6 +1,6 @@
-// transcribe() by behaviour on every test device: the first window's tokens against the
-// openai-whisper golden (the reference interpreter's parity check; full runs are cpu-only, see
-// transcribe-a.test.ts), temperature fallback, seeded sampling, progress and option errors.
+// transcribe() by behaviour on every test device: the first window's tokens and word timings
+// against the openai-whisper golden (the pieces that full runs in transcribe-a/b.test.ts compose),
+// temperature fallback, seeded sampling, progress and option errors.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Tensor } from "@max-whisper/graph";

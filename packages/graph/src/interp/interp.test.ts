@@ -1,9 +1,11 @@
-// The reference interpreter: symbol binding at execute time, error reporting, and a full-size
-// pre-norm attention block (1500 x 384, 6 heads of 64) checked against a naive computation.
+// The reference interpreter: symbol binding at execute time, error reporting, values kept across
+// runs, and a full-size pre-norm attention block (1500 x 384, 6 heads of 64) checked against a
+// naive computation.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ExecutionError, Graph, Tensor, TensorType, interpret, ops } from "../index.js";
-import { bindInputs } from "./interp.js";
+import { getOp } from "../ops/registry.js";
+import { Interpreter, bindInputs } from "./interp.js";
 import { rng } from "../passes/random-graph.test-util.js";
 
 function rand(r: () => number, shape: number[], scale = 1): Tensor {
@@ -46,6 +48,34 @@ describe("bindInputs", () => {
     g.output(ops.gather(g.inputs[0]!, g.inputs[1]!, 0));
     expect(() => interpret(g, [Tensor.zeros("f32", [3, 2]), Tensor.fromArray("i32", [2], [1, 3])])).toThrow(
       /\[gather\] failed in the interpreter at node %2 \(created at .*interp\.test\.ts:\d+:\d+\): \[gather\] index 3 \(at flat position 1 of indices \[2\]\) out of range for axis 0 of size 3/);
+  });
+});
+
+describe("Interpreter", () => {
+  it("keeps what only the weights determine across runs, with the results of a fresh run", () => {
+    const r = rng(7);
+    const weights = new Map([["w", rand(r, [4, 3])], ["b", rand(r, [4])]]);
+    const g = new Graph("kept", [new TensorType("f32", ["n", 3])]);
+    const wt = ops.transpose(g.weight("w", new TensorType("f32", [4, 3])), 0, 1);
+    const y = ops.add(ops.matmul(g.inputs[0]!, wt), g.weight("b", new TensorType("f32", [4])));
+    // A static shape whose values follow n (slice bounds read the symbol), and a static output.
+    g.output(y, ops.slice(wt, ["n-1"], ["n"], [0]), ops.sum(wt, 0));
+    const xs = [1, 2, 3].map((n) => rand(r, [n, 3]));
+    const fresh = xs.map((x) => interpret(g, [x], weights).map((t) => t.toArray()));
+
+    const permute = vi.spyOn(getOp("permute"), "reference");
+    const convert = vi.spyOn(Tensor.prototype, "toFloat64Array");
+    try {
+      const interp = new Interpreter(g, weights);
+      const runs = xs.map((x) => interp.run([x]));
+      // The transpose and the weights' float64 forms come from the first run only; x is read each run.
+      expect(permute).toHaveBeenCalledTimes(1);
+      expect(convert).toHaveBeenCalledTimes(2 + xs.length);
+      runs.forEach((ts, i) => expect(ts.map((t) => t.toArray()), `run ${i}`).toEqual(fresh[i]));
+    } finally {
+      permute.mockRestore();
+      convert.mockRestore();
+    }
   });
 });
 

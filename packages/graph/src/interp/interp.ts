@@ -1,6 +1,7 @@
 // The reference interpreter: evaluates any graph node by node in float64 JS, rounding each
 // result to its dtype. It is the oracle every backend and pass is checked against, so it
-// favours clarity; intermediates are dropped after their last use to bound memory.
+// favours clarity; intermediates are dropped after their last use to bound memory, and values
+// that only the weights determine are kept between runs.
 
 import { type Bindings, dimSymbols, evalDim, isSymbolName, shapeToString } from "../dim.js";
 import { ExecutionError } from "../errors.js";
@@ -86,28 +87,81 @@ export function concreteShape(t: TensorType, env: Bindings): number[] {
   return t.shape.map((d) => evalDim(d, env));
 }
 
-/** Nodes that the outputs depend on, and each node's last consumer index. */
-function liveness(graph: Graph): { needed: boolean[]; lastUse: number[] } {
+/** Nodes that the outputs depend on, each node's last consumer index, and its consumers. */
+function liveness(graph: Graph): { needed: boolean[]; lastUse: number[]; consumers: number[][] } {
   const needed = new Array<boolean>(graph.nodes.length).fill(false);
   for (const id of graph.outputNodeIds) needed[id] = true;
   for (let i = graph.nodes.length - 1; i >= 0; i--)
     if (needed[i]) for (const j of graph.nodes[i]!.inputs) needed[j] = true;
   const lastUse = new Array<number>(graph.nodes.length).fill(-1);
-  for (const n of graph.nodes) if (needed[n.id]) for (const j of n.inputs) lastUse[j] = n.id;
+  const consumers = graph.nodes.map((): number[] => []);
+  for (const n of graph.nodes)
+    if (needed[n.id]) for (const j of n.inputs) { lastUse[j] = n.id; consumers[j]!.push(n.id); }
   for (const id of graph.outputNodeIds) lastUse[id] = Infinity;
-  return { needed, lastUse };
+  return { needed, lastUse, consumers };
 }
 
+/** Evaluate a graph once. For repeated runs keep an {@link Interpreter}. */
 export function interpret(graph: Graph, inputs: readonly Tensor[], weights: ReadonlyMap<string, Tensor> = new Map()): Tensor[] {
-  const env = bindInputs(graph, inputs);
-  const { needed, lastUse } = liveness(graph);
-  const values = new Map<number, NDArray>();
-  for (const node of graph.nodes) {
-    if (!needed[node.id]) continue;
-    values.set(node.id, evalNode(graph, node, env, inputs, weights, values));
-    for (const j of node.inputs) if (lastUse[j] === node.id) values.delete(j);
+  return new Interpreter(graph, weights).run(inputs);
+}
+
+/**
+ * A graph bound to its weights for repeated runs. A node computed from weights and constants alone
+ * (a weight's float64 form, its transpose) is static: the first run keeps each static value that
+ * a non-static node reads, and later runs start from those, so a decoder step neither converts
+ * nor transposes the embedding again. Every run returns what evaluating each node would; weights
+ * are read once, by the first run.
+ */
+export class Interpreter {
+  private readonly needed: boolean[];
+  private readonly lastUse: number[];
+  private readonly consumers: number[][];
+  /** Which nodes are static; null until a first run has completed. */
+  private isStatic: boolean[] | null = null;
+  private readonly kept = new Map<number, NDArray>();
+
+  constructor(readonly graph: Graph, private readonly weights: ReadonlyMap<string, Tensor> = new Map()) {
+    ({ needed: this.needed, lastUse: this.lastUse, consumers: this.consumers } = liveness(graph));
   }
-  return graph.outputNodeIds.map((id) => fromNDArray(values.get(id)!));
+
+  run(inputs: readonly Tensor[]): Tensor[] {
+    const { graph, needed, lastUse, consumers, kept } = this;
+    const env = bindInputs(graph, inputs);
+    const first = this.isStatic === null;
+    const isStatic = this.isStatic ?? graph.nodes.map(() => false);
+    const values = new Map<number, NDArray>();
+    for (const node of graph.nodes) {
+      const id = node.id;
+      if (!needed[id]) continue;
+      const k = kept.get(id);
+      if (k) {
+        values.set(id, k);
+        isStatic[id] = true;
+      } else if (!first && isStatic[id]) {
+        continue; // it feeds only static nodes, and the ones that matter are kept
+      } else if (first && node.op !== "input" && node.inputs.every((j) => isStatic[j]) && node.type.shape.every((d) => typeof d === "number")) {
+        // Static unless its semantics read a symbol (slice bounds such as "past").
+        let readsEnv = false;
+        const probe = new Proxy(env, { get(t, s) { readsEnv = true; return t[s as string]; } });
+        values.set(id, evalNode(graph, node, probe, inputs, this.weights, values));
+        isStatic[id] = !readsEnv;
+      } else {
+        values.set(id, evalNode(graph, node, env, inputs, this.weights, values));
+      }
+      for (const j of node.inputs) {
+        if (lastUse[j] !== id) continue;
+        // By its last use every consumer of j has run, so whether a non-static one reads it is known.
+        if (first && isStatic[j] && consumers[j]!.some((c) => !isStatic[c])) kept.set(j, values.get(j)!);
+        values.delete(j);
+      }
+    }
+    if (first) {
+      for (const id of graph.outputNodeIds) if (isStatic[id]) kept.set(id, values.get(id)!);
+      this.isStatic = isStatic;
+    }
+    return graph.outputNodeIds.map((id) => fromNDArray(values.get(id)!));
+  }
 }
 
 function evalNode(

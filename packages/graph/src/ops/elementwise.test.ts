@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DTypeError, Graph, ShapeError, Tensor, TensorType, ops } from "../index.js";
 import { f32, run1 as run, size, unravel } from "./op-test-util.js";
+import { matmul } from "./matmul.js";
 
 const seq = (shape: number[], k = 1) => f32(shape, Array.from({ length: size(shape) }, (_, i) => (i + 1) * k));
 const type = (dt: "f32" | "i32" | "bool" | "f16", ...shape: (number | string)[]) => new TensorType(dt, shape);
@@ -107,6 +108,35 @@ describe("matmul", () => {
           expect(v).toBe(s);
         });
       }), { numRuns: 80 });
+  });
+
+  it("property: both kernels (rows of B below 16 rows of A, transposed B above) sum p in order, bit for bit", () => {
+    // Unrounded random doubles, so any other summation order would show in the last bits.
+    const rand = (shape: number[], seed: number) => {
+      let x = seed >>> 0;
+      return { dtype: "f32" as const, shape, data: Float64Array.from({ length: size(shape) }, () => {
+        x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+        return x / 2 ** 32 - 0.5;
+      }) };
+    };
+    fc.assert(fc.property(
+      fc.record({ m: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 14, max: 19 })), k: fc.integer({ min: 0, max: 9 }),
+        n: fc.integer({ min: 1, max: 9 }), ba: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+        onesA: fc.boolean(), onesB: fc.boolean(), seed: fc.integer() }),
+      ({ m, k, n, ba, onesA, onesB, seed }) => {
+        const sa = [...(onesA ? ba.map(() => 1) : ba), m, k], sb = [...(onesB ? ba.map(() => 1) : ba), k, n];
+        const a = rand(sa, seed), b = rand(sb, seed + 1);
+        const out = [...ba, m, n];
+        const r = matmul.reference([a, b], {}, { dtype: "f32", shape: out }).data;
+        for (let i = 0; i < r.length; i++) {
+          const idx = unravel(i, out), bi = idx.slice(0, ba.length);
+          const at = (sh: number[], ones: boolean, row: number, col: number) =>
+            [...bi.map((c) => (ones ? 0 : c)), row, col].reduce((acc, c, ax) => acc * sh[ax]! + c, 0);
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a.data[at(sa, onesA, idx[ba.length]!, p)]! * b.data[at(sb, onesB, p, idx[ba.length + 1]!)]!;
+          expect(Object.is(r[i], s), `element ${i}: ${r[i]} vs ${s}`).toBe(true);
+        }
+      }), { numRuns: 120 });
   });
 
   it("errors", () => {
