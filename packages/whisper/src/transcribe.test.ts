@@ -25,7 +25,7 @@ function firstWindow(): Tensor {
 }
 
 // Behaviour tests are device-independent logic over the decoder: they run on the fastest device
-// only (the interpreter would spend ~2 min on them).
+// only (the device parity itself is transcribe-a/b's job).
 const behaviourDevice = devices.includes("cpu") ? "cpu" : "reference";
 
 describe.each(devices)("transcribe pieces on %s", (device) => {
