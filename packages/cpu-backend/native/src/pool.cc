@@ -50,9 +50,9 @@ class Pool {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     int64_t max_chunks = (n + grain - 1) / grain;
-    // A few chunks per thread lets a thread that was descheduled (2 cores, shared with
-    // Node's own threads) be covered by the others, without making chunks tiny.
-    int64_t nchunks = max_chunks < (int64_t)threads_ * 4 ? max_chunks : (int64_t)threads_ * 4;
+    // Up to 16 chunks per thread: a thread that was descheduled (2 cores, shared with Node's
+    // own threads) is covered by the others, and the last chunk leaves little idle time.
+    int64_t nchunks = max_chunks < (int64_t)threads_ * 16 ? max_chunks : (int64_t)threads_ * 16;
     if (threads_ == 1 || nchunks <= 1 || t_in_region) {
       bool was = t_in_region;
       t_in_region = true;
