@@ -148,17 +148,25 @@ export function dimSymbols(d: Dim): string[] {
 export type Bindings = Readonly<Record<string, number>>;
 
 /** Evaluate a dim with symbols bound to numbers; throws naming the unbound symbol. */
+/** Parsed terms of symbolic dims for evalDim, which runs on every execute (bounded memo). */
+const termCache = new Map<string, readonly (readonly [number, readonly string[]])[]>();
+
 export function evalDim(d: Dim, env: Bindings): number {
   if (typeof d === "number") return d;
+  let terms = termCache.get(d);
+  if (!terms) {
+    if (termCache.size >= 4096) termCache.clear();
+    terms = [...parse(d)].map(([k, c]) => [c, k ? k.split("*") : []] as const);
+    termCache.set(d, terms);
+  }
   let total = 0;
-  for (const [k, c] of parse(d)) {
+  for (const [c, syms] of terms) {
     let v = c;
-    if (k)
-      for (const s of k.split("*")) {
-        const b = env[s];
-        if (b === undefined) throw new Error(`symbolic dim '${s}' has no value (in '${d}')`);
-        v *= b;
-      }
+    for (const s of syms) {
+      const b = env[s];
+      if (b === undefined) throw new Error(`symbolic dim '${s}' has no value (in '${d}')`);
+      v *= b;
+    }
     total += v;
   }
   return total;
