@@ -108,12 +108,16 @@ export function logMelSpectrogram(samples: Float32Array, nMels = 80, padding = 0
   for (let f = 0; f < nFrames; f++) {
     const t0 = f * HOP_LENGTH - half;
     // Only frames touching either edge need the reflect rule.
+    let any = 0;
     if (t0 >= 0 && t0 + N_FFT <= samples.length) {
-      for (let t = 0; t < N_FFT; t++) frame[t] = samples[t0 + t]! * HANN[t]!;
+      for (let t = 0; t < N_FFT; t++) any += Math.abs((frame[t] = samples[t0 + t]! * HANN[t]!));
     } else {
-      for (let t = 0; t < N_FFT; t++) frame[t] = at(t0 + t) * HANN[t]!;
+      for (let t = 0; t < N_FFT; t++) any += Math.abs((frame[t] = at(t0 + t) * HANN[t]!));
     }
-    spectrum.compute(frame, power);
+    // Padding gives silent frames (a short clip padded to 30 s is mostly silence): their
+    // spectrum is exactly zero, so the FFT is skipped.
+    if (any === 0) power.fill(0);
+    else spectrum.compute(frame, power);
     for (let m = 0; m < nMels; m++) {
       let acc = 0;
       const row = m * N_BINS;
