@@ -60,6 +60,16 @@ void exp_sub_row(float* row, int64_t n, float m) {
   for (int64_t j = 0; j < n; j++) row[j] = fast_exp(row[j] - m);
 }
 
+inline float element(const void* b, int32_t dt, int64_t i) {
+  if (dt == MW_F32) return ((const float*)b)[i];
+  uint16_t v = ((const uint16_t*)b)[i];
+  if (dt == MW_F16) return half_to_float(v);
+  uint32_t u = (uint32_t)v << 16;  // bf16
+  float f;
+  __builtin_memcpy(&f, &u, 4);
+  return f;
+}
+
 // out[i * ldo + j] = alpha · Σ_p a[i * lda + p] · B(j)[p], column j at b + j·ldb (see
 // dots_avx2.inc); 16 fixed lanes per sum.
 void dot_cols(const float* a, int64_t lda, int64_t m, const void* b, int32_t dt, int64_t ldb,
@@ -68,12 +78,7 @@ void dot_cols(const float* a, int64_t lda, int64_t m, const void* b, int32_t dt,
     for (int64_t i = 0; i < m; i++) {
       const float* ar = a + i * lda;
       float lane[16] = {};
-      for (int64_t p = 0; p < k; p++) {
-        int64_t x = j * ldb + p;
-        float bv = dt == MW_F32 ? ((const float*)b)[x] : dt == MW_F16 ? half_to_float(((const uint16_t*)b)[x])
-                 : [&] { uint32_t u = (uint32_t)((const uint16_t*)b)[x] << 16; float f; __builtin_memcpy(&f, &u, 4); return f; }();
-        lane[p % 16] += ar[p] * bv;
-      }
+      for (int64_t p = 0; p < k; p++) lane[p % 16] += ar[p] * element(b, dt, j * ldb + p);
       float s = 0.f;
       for (int l = 0; l < 16; l++) s += lane[l];
       out[i * ldo + j] = alpha * s;
