@@ -17,6 +17,9 @@ export { cacheRoot, compileCached, compileAndLoad, CompileError, CXX_FLAGS, RUNT
 const SUPPORTED: readonly DType[] = ["f32", "f16", "bf16", "i32", "i64", "bool"];
 
 /** What compile() built, for tests and tools (`(exe as CpuExecutable).plan`). */
+/** Results at least this large are fresh mappings worth backing with huge pages. */
+const HUGE_OUTPUT_BYTES = 8 << 20;
+
 export interface CpuExecutable extends Executable {
   readonly plan: KernelPlan;
   readonly memory: MemoryPlan;
@@ -87,7 +90,9 @@ class CpuExec implements CpuExecutable {
     const outputs = plan.outputs.map((o) => {
       const shape = o.shape.map((d) => evalDim(d, env));
       const n = shape.reduce((a, b) => a * b, 1);
-      return new Tensor(o.dtype, shape, storageOver(o.dtype, Buffer.allocUnsafeSlow(n * DTYPE_BYTES[o.dtype]).buffer, 0, n));
+      const data = storageOver(o.dtype, Buffer.allocUnsafeSlow(n * DTYPE_BYTES[o.dtype]).buffer, 0, n);
+      if (data.byteLength >= HUGE_OUTPUT_BYTES) this.native.adviseHugePages(data);
+      return new Tensor(o.dtype, shape, data);
     });
     const lay = arenaLayout(plan, this.memory, env);
     if (!this.arena || this.arena.byteLength < lay.arenaBytes) this.arena = this.native.allocAligned(Math.max(64, lay.arenaBytes));

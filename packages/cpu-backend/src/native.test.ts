@@ -3,7 +3,7 @@
 // library path (dlopen, ABI check, mw_run, epilogue, parallel_for) with small g++-built libraries.
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -176,6 +176,22 @@ const ATTN_CASES: AttnCase[] = [
 ];
 
 describe("cpu-backend native addon", () => {
+  it("advises huge pages only for whole 2 MB extents, leaving the data intact", () => {
+    const thp = (() => {
+      try {
+        return !/\[never\]/.test(readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8"));
+      } catch {
+        return false;
+      }
+    })();
+    const big = new Float32Array(Buffer.allocUnsafeSlow(16 << 20).buffer);
+    expect(N.adviseHugePages(big)).toBe(thp);
+    big.fill(1.5);
+    expect(big[0] + big[big.length - 1]!).toBe(3);
+    expect(N.adviseHugePages(new Float32Array(1000))).toBe(false); // no whole 2 MB extent inside
+    expect(() => N.adviseHugePages({} as Float32Array)).toThrow(/\[adviseHugePages\] expected a typed array/);
+  });
+
   it("describes the CPU and its thread pool", () => {
     expect(INFO.cores).toBeGreaterThanOrEqual(1);
     expect(ISAS).toContain(INFO.isa);

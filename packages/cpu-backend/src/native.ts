@@ -76,6 +76,8 @@ export interface CpuNative {
   unloadLibrary(lib: NativeLibrary): void;
   /** A zeroed, 64-byte aligned ArrayBuffer outside the JS heap, freed when collected. */
   allocAligned(bytes: number): ArrayBuffer;
+  /** Advise huge pages for the untouched 2 MB extents inside `buf`; false when nothing was advised. */
+  adviseHugePages(buf: ArrayBufferView): boolean;
   cpuInfo(): CpuInfo;
   threads(): number;
   /** Resizes the pool (0 = all cores); returns the new count. */

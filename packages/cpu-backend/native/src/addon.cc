@@ -2,6 +2,7 @@
 // checked), generated-library loading (dlopen + ABI check + mw_run), aligned arenas, threads,
 // ISA selection and the machine-limit probes. All maths lives in the kernels_* files.
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,6 +308,20 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
   });
 }
 
+// adviseHugePages(buffer): asks the kernel to back the 2 MB-aligned extents inside a large,
+// not yet touched result buffer with huge pages, so writing it costs a few page faults instead
+// of one per 4 KB (a 54 MB result: ~13000 faults). Advisory: a no-op where THP is off.
+Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) fail(env, "[adviseHugePages] expected a typed array");
+  Napi::TypedArray t = info[0].As<Napi::TypedArray>();
+  const size_t huge = size_t(2) << 20;
+  uintptr_t begin = (uintptr_t)t.ArrayBuffer().Data() + t.ByteOffset(), end = begin + t.ByteLength();
+  uintptr_t a = (begin + huge - 1) & ~(uintptr_t)(huge - 1), b = end & ~(uintptr_t)(huge - 1);
+  bool ok = b > a && madvise((void*)a, b - a, MADV_HUGEPAGE) == 0;
+  return Napi::Boolean::New(env, ok);
+}
+
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -364,6 +379,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("runLibrary", Napi::Function::New(env, RunLibrary, "runLibrary"));
   exports.Set("unloadLibrary", Napi::Function::New(env, UnloadLibrary, "unloadLibrary"));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned, "allocAligned"));
+  exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
