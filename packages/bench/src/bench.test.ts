@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Tensor } from "@max-whisper/graph";
-import { quantile, summarize, timeIt } from "./stats.js";
+import { quantile, summarize, timeInterleaved, timeIt } from "./stats.js";
 import { compareTensors } from "./gate.js";
 import { toMarkdown, writeReport, type Report } from "./report.js";
 import { barChart } from "./svg.js";
@@ -23,6 +23,17 @@ describe("stats", () => {
     const s = await timeIt(() => { calls++; }, { warmup: 3, minRuns: 7, minTimeMs: 0 });
     expect(s.n).toBe(7);
     expect(calls).toBe(10);
+  });
+  it("interleaves systems in blocks, each reaching its own run count", async () => {
+    const log: string[] = [];
+    const busy = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); };
+    // "a" takes 1 ms (blocks of up to 2 runs at blockMs 2), "b" 4 ms (blocks of 1).
+    const [a, b] = await timeInterleaved([() => { log.push("a"); busy(1); }, () => { log.push("b"); busy(4); }], { warmup: 1, minRuns: 4, minTimeMs: 0, blockMs: 2 });
+    expect([a!.n, b!.n]).toEqual([4, 4]);
+    const timed = log.slice(2).join("");
+    expect(timed.startsWith("a")).toBe(true);
+    expect(timed.indexOf("b")).toBeLessThan(timed.lastIndexOf("a")); // not all of a, then all of b
+    expect(b!.median).toBeGreaterThan(a!.median);
   });
 });
 

@@ -44,3 +44,44 @@ export async function timeIt(fn: () => unknown, opts: TimeOptions = {}): Promise
   }
   return summarize(samples);
 }
+
+/**
+ * Time several functions in alternation: each round runs every function for a block of about
+ * blockMs (back to back, so a warm thread pool stays warm), starting one place later each round,
+ * until each has minRuns samples and minTimeMs of its own time (within maxRuns), with gapMs of
+ * idle time before each block. A machine whose speed drifts (a shared VM) then slows every system
+ * alike, which one long block per system does not. Returns one summary per function, in order.
+ */
+export async function timeInterleaved(fns: readonly (() => unknown)[], opts: TimeOptions & { blockMs?: number; gapMs?: number } = {}): Promise<Summary[]> {
+  const { warmup = 2, minRuns = 5, maxRuns = 200, minTimeMs = 300, blockMs = 25, gapMs = 0 } = opts;
+  const block = [];
+  for (const fn of fns) {
+    let t = 0;
+    for (let i = 0; i < warmup; i++) {
+      const t0 = performance.now();
+      await fn();
+      t = performance.now() - t0;
+    }
+    block.push(Math.max(1, Math.min(50, Math.ceil(blockMs / Math.max(t, 1e-3)))));
+  }
+  const samples = fns.map((): number[] => []);
+  const spent = fns.map(() => 0);
+  const more = (i: number) => samples[i]!.length < minRuns || (spent[i]! < minTimeMs && samples[i]!.length < maxRuns);
+  for (let round = 0; fns.some((_, i) => more(i)); round++) {
+    for (let j = 0; j < fns.length; j++) {
+      const i = (round + j) % fns.length;
+      if (!more(i)) continue;
+      // An idle gap first, untimed: thread pools that spin after work (onnxruntime's, ours) go
+      // quiet before the next system starts, instead of competing with it for the cores.
+      if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      for (let b = 0; b < block[i]! && more(i); b++) {
+        const t0 = performance.now();
+        await fns[i]!();
+        const dt = performance.now() - t0;
+        samples[i]!.push(dt);
+        spent[i]! += dt;
+      }
+    }
+  }
+  return samples.map((x) => summarize(x));
+}
