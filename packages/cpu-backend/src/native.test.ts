@@ -266,7 +266,9 @@ describe("cpu-backend native addon", () => {
         for (const [m, n, k] of [[17, 63, 65], [97, 200, 520], [1, 1000, 40]]) checkGemm({ m, n, k }, 11);
         checkGemm({ m: 40, n: 33, k: 50, bDtype: "f16", bStrides: [0, 33, 1] });
         checkGemm({ m: 40, n: 33, k: 50, bDtype: "bf16", alpha: 2 });
-        for (const cs of ATTN_CASES.slice(1, 5)) checkAttention(cs, 13);
+        // Skinny GEMMs over columns (dot_cols: f16/bf16 converted in registers, k not a multiple of 8).
+        for (const bDtype of ["f32", "f16", "bf16"] as const) checkGemm({ m: 3, n: 45, k: 67, bDtype, bStrides: [45 * 67, 1, 67] }, 17);
+        for (const cs of [...ATTN_CASES.slice(1, 5), ATTN_CASES[8]!, ATTN_CASES[10]!]) checkAttention(cs, 13);
       }
       expect(() => N.setIsa("sse9" as CpuIsa)).toThrow(/expected avx512, avx2 or generic, got "sse9"/);
     } finally {
