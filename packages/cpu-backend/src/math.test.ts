@@ -64,7 +64,7 @@ describe("cpu math", () => {
     expect(worst).toBeLessThan(2 * ULP1);
   });
 
-  it("erf is within 2e-7 everywhere and saturates to exactly ±1", async () => {
+  it("erf is within 3e-7 everywhere and saturates to exactly ±1", async () => {
     const xs = grid(-8, 8, 160_001);
     xs.set([Number.NaN, 1e-30, -1e-30], 0);
     const y = await apply("erf", xs);
@@ -73,7 +73,7 @@ describe("cpu math", () => {
     expect(y[2]).toBe(-y[1]!);
     let worst = 0;
     for (let i = 3; i < xs.length; i++) worst = Math.max(worst, Math.abs(y[i]! - erf64(xs[i]!)));
-    expect(worst).toBeLessThan(2e-7);
+    expect(worst).toBeLessThan(3e-7);
     expect([y[3], y[y.length - 1]]).toEqual([-1, 1]);
   });
 
