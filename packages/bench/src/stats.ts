@@ -48,12 +48,12 @@ export async function timeIt(fn: () => unknown, opts: TimeOptions = {}): Promise
 /**
  * Time several functions in alternation: each round runs every function for a block of about
  * blockMs (back to back, so a warm thread pool stays warm), starting one place later each round,
- * until each has minRuns samples and minTimeMs of its own time (within maxRuns), with gapMs of
- * idle time before each block. A machine whose speed drifts (a shared VM) then slows every system
+ * until each has minRuns samples and minTimeMs of its own time (within maxRuns), after
+ * blockWarmupMs of untimed runs at the start of each block. A machine whose speed drifts (a shared VM) then slows every system
  * alike, which one long block per system does not. Returns one summary per function, in order.
  */
-export async function timeInterleaved(fns: readonly (() => unknown)[], opts: TimeOptions & { blockMs?: number; gapMs?: number } = {}): Promise<Summary[]> {
-  const { warmup = 2, minRuns = 5, maxRuns = 200, minTimeMs = 300, blockMs = 25, gapMs = 0 } = opts;
+export async function timeInterleaved(fns: readonly (() => unknown)[], opts: TimeOptions & { blockMs?: number; blockWarmupMs?: number } = {}): Promise<Summary[]> {
+  const { warmup = 2, minRuns = 5, maxRuns = 200, minTimeMs = 300, blockMs = 25, blockWarmupMs = 0 } = opts;
   const block = [];
   for (const fn of fns) {
     let t = 0;
@@ -71,9 +71,9 @@ export async function timeInterleaved(fns: readonly (() => unknown)[], opts: Tim
     for (let j = 0; j < fns.length; j++) {
       const i = (round + j) % fns.length;
       if (!more(i)) continue;
-      // An idle gap first, untimed: thread pools that spin after work (onnxruntime's, ours) go
-      // quiet before the next system starts, instead of competing with it for the cores.
-      if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      // Untimed runs first: the previous system's thread pool may still be spinning (onnxruntime
+      // spins for tens of ms after its work), and this system's pool may have gone to sleep.
+      for (const end = performance.now() + blockWarmupMs; performance.now() < end;) await fns[i]!();
       for (let b = 0; b < block[i]! && more(i); b++) {
         const t0 = performance.now();
         await fns[i]!();

@@ -87,7 +87,7 @@ async function main() {
       torchJobs.push({ c, ref: ref!, tc: { name: c.name, expr: c.torch, inputs } });
     }
     try {
-      const ms = await timeInterleaved(timed.map((t) => t.run), { minTimeMs, gapMs: 20 });
+      const ms = await timeInterleaved(timed.map((t) => t.run), { minTimeMs, blockWarmupMs: 40 });
       timed.forEach((t, k) => results.push({ case: c.name, system: t.system, status: "ok", ms: ms[k]!, flops: c.flops, bytes: c.bytes }));
     } catch (e) {
       for (const t of timed) fail(t.system, e);
