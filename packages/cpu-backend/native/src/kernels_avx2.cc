@@ -18,8 +18,11 @@ namespace mw {
 namespace avx2 {
 namespace {
 
-void micro(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
-           float alpha, int accumulate) {
+// A is packed ([kc][6], RM false) or read in place, six rows lda apart (RM true).
+template <bool RM>
+inline void micro_t(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                    int64_t ldc, float alpha, int accumulate) {
+  const int64_t rs = RM ? lda : 1, step = RM ? 1 : 6;
   // C rows live in different pages; start fetching them now so the stores at the end do not
   // wait on memory.
   for (int r = 0; r < 6; r++) {
@@ -37,13 +40,13 @@ void micro(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, in
   for (int64_t p = 0; p < kc; p++) {
     __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     __m256 x;
-    x = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
-    x = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
-    x = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
-    x = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
-    x = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
-    x = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
-    a += 6;
+    x = _mm256_broadcast_ss(a + 0 * rs); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+    x = _mm256_broadcast_ss(a + 1 * rs); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+    x = _mm256_broadcast_ss(a + 2 * rs); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+    x = _mm256_broadcast_ss(a + 3 * rs); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+    x = _mm256_broadcast_ss(a + 4 * rs); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+    x = _mm256_broadcast_ss(a + 5 * rs); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+    a += step;
     b += ldb;
   }
   const __m256 al = _mm256_set1_ps(alpha);
@@ -61,6 +64,12 @@ void micro(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, in
   MW_STORE(0, c00, c01) MW_STORE(1, c10, c11) MW_STORE(2, c20, c21)
   MW_STORE(3, c30, c31) MW_STORE(4, c40, c41) MW_STORE(5, c50, c51)
 #undef MW_STORE
+}
+
+void micro(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+           float alpha, int accumulate) {
+  if (lda) micro_t<true>(kc, a, lda, b, ldb, c, ldc, alpha, accumulate);
+  else micro_t<false>(kc, a, 0, b, ldb, c, ldc, alpha, accumulate);
 }
 
 void convert_f16(const uint16_t* s, float* d, int64_t n) {

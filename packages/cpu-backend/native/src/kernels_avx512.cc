@@ -18,8 +18,11 @@ namespace mw {
 namespace avx512 {
 namespace {
 
-void micro(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
-           float alpha, int accumulate) {
+// A is packed ([kc][8], RM false) or read in place, eight rows lda apart (RM true).
+template <bool RM>
+inline void micro_t(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                    int64_t ldc, float alpha, int accumulate) {
+  const int64_t rs = RM ? lda : 1, step = RM ? 1 : 8;
   for (int r = 0; r < 8; r++) {
     _mm_prefetch((const char*)(c + r * ldc), _MM_HINT_T0);
     _mm_prefetch((const char*)(c + r * ldc + 31), _MM_HINT_T0);
@@ -33,11 +36,11 @@ void micro(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, in
     __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 8
     for (int r = 0; r < 8; r++) {
-      __m512 x = _mm512_set1_ps(a[r]);
+      __m512 x = _mm512_set1_ps(a[r * rs]);
       c0[r] = _mm512_fmadd_ps(x, b0, c0[r]);
       c1[r] = _mm512_fmadd_ps(x, b1, c1[r]);
     }
-    a += 8;
+    a += step;
     b += ldb;
   }
   const __m512 al = _mm512_set1_ps(alpha);
@@ -52,6 +55,12 @@ void micro(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, in
       _mm512_storeu_ps(cr + 16, _mm512_mul_ps(al, c1[r]));
     }
   }
+}
+
+void micro(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+           float alpha, int accumulate) {
+  if (lda) micro_t<true>(kc, a, lda, b, ldb, c, ldc, alpha, accumulate);
+  else micro_t<false>(kc, a, 0, b, ldb, c, ldc, alpha, accumulate);
 }
 
 void convert_f16(const uint16_t* s, float* d, int64_t n) {

@@ -11,15 +11,17 @@ namespace mw {
 namespace generic {
 namespace {
 
-void micro(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+// A is packed ([kc][MR], lda 0) or read in place, MR rows lda apart.
+void micro(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
            float alpha, int accumulate) {
+  const int64_t rs = lda ? lda : 1, step = lda ? 1 : MW_MR;
   float acc[MW_MR][MW_NR] = {};
   for (int64_t p = 0; p < kc; p++) {
     for (int r = 0; r < MW_MR; r++) {
-      float x = a[r];
+      float x = a[r * rs];
       for (int j = 0; j < MW_NR; j++) acc[r][j] += x * b[j];
     }
-    a += MW_MR;
+    a += step;
     b += ldb;
   }
   for (int r = 0; r < MW_MR; r++) {
