@@ -16,10 +16,10 @@ export { cacheRoot, compileCached, compileAndLoad, CompileError, CXX_FLAGS, RUNT
 
 const SUPPORTED: readonly DType[] = ["f32", "f16", "bf16", "i32", "i64", "bool"];
 
-/** What compile() built, for tests and tools (`(exe as CpuExecutable).plan`). */
 /** Results at least this large are fresh mappings worth backing with huge pages. */
 const HUGE_OUTPUT_BYTES = 8 << 20;
 
+/** What compile() built, for tests and tools (`(exe as CpuExecutable).plan`). */
 export interface CpuExecutable extends Executable {
   readonly plan: KernelPlan;
   readonly memory: MemoryPlan;

@@ -147,10 +147,10 @@ export function dimSymbols(d: Dim): string[] {
 
 export type Bindings = Readonly<Record<string, number>>;
 
-/** Evaluate a dim with symbols bound to numbers; throws naming the unbound symbol. */
 /** Parsed terms of symbolic dims for evalDim, which runs on every execute (bounded memo). */
 const termCache = new Map<string, readonly (readonly [number, readonly string[]])[]>();
 
+/** Evaluate a dim with symbols bound to numbers; throws naming the unbound symbol. */
 export function evalDim(d: Dim, env: Bindings): number {
   if (typeof d === "number") return d;
   let terms = termCache.get(d);
