@@ -97,6 +97,36 @@ export function exportCubin(source: string, arch: string, intoRoot: string): voi
   writeAtomic(to, bytes);
 }
 
+/** A verified cache entry's bytes, counted as a hit; undefined (not counted) when absent. */
+function cachedBytes(path: string): Uint8Array | undefined {
+  const hit = verifiedEntry(path);
+  if (!hit) return undefined;
+  compileStats.hits++;
+  return readFileSync(hit);
+}
+
+/**
+ * Runs a compiler step in a fresh temp folder holding the source as k.cu, and removes the folder
+ * afterwards (once the promise settles, for an async step).
+ */
+function inWorkDir<T>(prefix: string, source: string, step: (src: string, dir: string) => T): T {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const cleanup = () => rmSync(work, { recursive: true, force: true });
+  let pending = false;
+  try {
+    const src = join(work, "k.cu");
+    writeFileSync(src, source);
+    const r = step(src, work);
+    if (r instanceof Promise) {
+      pending = true;
+      return r.finally(cleanup) as T;
+    }
+    return r;
+  } finally {
+    if (!pending) cleanup();
+  }
+}
+
 /**
  * Compile to a cubin for `arch` (e.g. "sm_90"). Without nvcc, a cubin cached earlier for the same
  * source, arch and flags (by any nvcc) is used, so prebuilt caches can travel to GPU machines.
@@ -109,33 +139,23 @@ export function compileCubin(source: string, arch: string, extraFlags: readonly 
   const portablePath = join(dir, `${portable}.any.cubin`);
   // MW_CUDA_PREBUILT=1: trust cubins prebuilt elsewhere (bundled GPU runs) even where nvcc exists.
   if (!findNvcc() || process.env.MW_CUDA_PREBUILT === "1") {
-    const hit = verifiedEntry(portablePath);
-    if (hit) {
-      compileStats.hits++;
-      return readFileSync(hit);
-    }
+    const hit = cachedBytes(portablePath);
+    if (hit) return hit;
     if (!findNvcc()) nvccVersion(); // throws the 'nvcc not found' sentence
   }
   const key = sha256(source, headersKey(), arch, flags.join(" "), nvccVersion());
   const file = join(dir, `${key}.cubin`);
-  const hit = verifiedEntry(file);
-  if (hit) {
-    compileStats.hits++;
-    return readFileSync(hit);
-  }
+  const hit = cachedBytes(file);
+  if (hit) return hit;
   compileStats.misses++;
-  const work = mkdtempSync(join(tmpdir(), "mw-nvcc-"));
-  try {
-    const src = join(work, "k.cu"), out = join(work, "k.cubin");
-    writeFileSync(src, source);
+  return inWorkDir("mw-nvcc-", source, (src, work) => {
+    const out = join(work, "k.cubin");
     runCompiler(findNvcc()!, ["-cubin", `-arch=${arch}`, ...flags, "-I", includeDir(), src, "-o", out], `nvcc -arch=${arch}`, source);
     const bytes = readFileSync(out);
     publishEntry(out, file);
     publishEntry(out, portablePath);
     return bytes;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -148,23 +168,16 @@ export async function compileFatbin(source: string, archs: readonly string[], ex
   const flags = [...NVCC_FLAGS, ...extraFlags];
   const key = sha256(source, headersKey(), archs.join(","), flags.join(" "), nvccVersion());
   const file = join(cudaCacheDir("fatbin"), `${key}.fatbin`);
-  const hit = verifiedEntry(file);
-  if (hit) {
-    compileStats.hits++;
-    return readFileSync(hit);
-  }
+  const hit = cachedBytes(file);
+  if (hit) return hit;
   compileStats.misses++;
-  const work = mkdtempSync(join(tmpdir(), "mw-nvcc-"));
-  try {
-    const src = join(work, "k.cu"), out = join(work, "k.fatbin");
-    writeFileSync(src, source);
+  return inWorkDir("mw-nvcc-", source, async (src, work) => {
+    const out = join(work, "k.fatbin");
     const gencode = archs.flatMap((a) => ["-gencode", `arch=compute_${a.slice(3)},code=${a}`]);
     await runCompilerAsync(findNvcc()!, ["-fatbin", ...gencode, `--threads=${archs.length}`, ...flags, "-I", includeDir(), src, "-o", out], `nvcc ${archs.join(",")}`, source);
     publishEntry(out, file);
     return readFileSync(file);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 let cxxVer: string | undefined;
@@ -183,16 +196,12 @@ function hostEntry(source: string): string {
 export async function compileHostAsync(source: string): Promise<string> {
   const file = hostEntry(source);
   if (verifiedEntry(file)) return file;
-  const work = mkdtempSync(join(tmpdir(), "mw-host-"));
-  try {
-    const src = join(work, "k.cu"), out = join(work, "k.so");
-    writeFileSync(src, source);
+  return inWorkDir("mw-host-", source, async (src, work) => {
+    const out = join(work, "k.so");
     await runCompilerAsync(cxx(), [...HOST_FLAGS, "-I", includeDir(), "-x", "c++", src, "-o", out], "g++ (CUDA host harness)", source);
     publishEntry(out, file);
     return file;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Compile generated CUDA source for the CPU harness; returns the cached .so path. */
@@ -204,14 +213,10 @@ export function compileHost(source: string): string {
     return hit;
   }
   compileStats.misses++;
-  const work = mkdtempSync(join(tmpdir(), "mw-host-"));
-  try {
-    const src = join(work, "k.cu"), out = join(work, "k.so");
-    writeFileSync(src, source);
+  return inWorkDir("mw-host-", source, (src, work) => {
+    const out = join(work, "k.so");
     runCompiler(cxx(), [...HOST_FLAGS, "-I", includeDir(), "-x", "c++", src, "-o", out], "g++ (CUDA host harness)", source);
     publishEntry(out, file);
     return file;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
