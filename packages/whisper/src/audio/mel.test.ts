@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { fft, planFft } from "./fft.js";
 import { loadAudio } from "./load.js";
 import { logMelSpectrogram, melFilters, padOrTrim, N_FRAMES, N_SAMPLES } from "./mel.js";
+import { maxAbsDiff as maxDiff } from "../model/micro-fixture.js";
 
 const SHARED = fileURLToPath(new URL("../../../../../shared/", import.meta.url));
 const MICRO = `${SHARED}fixtures/whisper-micro/`;
@@ -15,12 +16,7 @@ function f32(path: string): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => maxDiff(a, b).max;
 
 describe("fft", () => {
   it.each([1, 2, 7, 12, 49, 400])("matches a naive DFT for n = %i", (n) => {
