@@ -35,13 +35,13 @@ export const permute: OpDef<z.infer<typeof permuteAttrs>> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-const reshapeAttrs = z.object({ shape: z.array(dimAttr) }).strict();
+const shapeAttrs = z.object({ shape: z.array(dimAttr) }).strict();
 
-export const reshape: OpDef<z.infer<typeof reshapeAttrs>> = {
+export const reshape: OpDef<z.infer<typeof shapeAttrs>> = {
   name: "reshape",
   summary: "Same elements in row-major order under a new shape; one dim may be -1 (inferred), dims may be symbolic.",
   signature: "reshape(x, shape)",
-  arity: 1, attrs: reshapeAttrs, fusion: "movement",
+  arity: 1, attrs: shapeAttrs, fusion: "movement",
   infer([x], a) {
     const total = dimProduct(x!.shape);
     const holes = a.shape.filter((d) => d === -1).length;
@@ -254,8 +254,6 @@ export const pad: OpDef<z.infer<typeof padAttrs>> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-const shapeAttrs = z.object({ shape: z.array(dimAttr) }).strict();
-
 export const broadcast_to: OpDef<z.infer<typeof shapeAttrs>> = {
   name: "broadcast_to",
   summary: "Repeat size-1 (or missing leading) axes so x takes exactly `shape` (NumPy rules).",
