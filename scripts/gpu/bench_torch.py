@@ -5,7 +5,6 @@ with CUDA events around each call (median of many after warm-up), written as JSO
 usage: bench_torch.py SPEC.json OUT.json
 """
 import json
-import statistics
 import sys
 import time
 
@@ -30,18 +29,10 @@ def main() -> None:
     iters, warmup = int(spec.get("iters", 50)), int(spec.get("warmup", 10))
     dt = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
 
+    from cuda_timing import timed as cuda_timed
+
     def timed(fn):
-        for _ in range(warmup):
-            fn()
-        torch.cuda.synchronize()
-        ev = [torch.cuda.Event(enable_timing=True) for _ in range(iters + 1)]
-        ev[0].record()
-        for i in range(iters):
-            fn()
-            ev[i + 1].record()
-        torch.cuda.synchronize()
-        ms = [ev[i].elapsed_time(ev[i + 1]) for i in range(iters)]
-        return {"median_ms": statistics.median(ms), "min_ms": min(ms)}
+        return cuda_timed(fn, iters, warmup)
 
     torch.manual_seed(0)
     for g in spec.get("gemm", []):

@@ -21,7 +21,7 @@ fi
 cp packages/cuda-backend/build/Release/mw_cuda.node "$C/"
 rm -rf "$C/native" && mkdir -p "$C/native"
 cp -r packages/cuda-backend/native/include packages/cuda-backend/native/harness "$C/native/"
-cp scripts/gpu/bench_torch.py scripts/gpu/ref_whisper.py "$C/"
+cp scripts/gpu/bench_torch.py scripts/gpu/ref_whisper.py scripts/gpu/cuda_timing.py "$C/"
 
 say "bundles (esbuild, node platform, nothing external)"
 BANNER="import { createRequire as __mwCreateRequire } from 'node:module'; const require = __mwCreateRequire(import.meta.url);"

@@ -9,13 +9,14 @@ usage: ref_whisper.py OUT.json
 """
 import json
 import math
-import statistics
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from cuda_timing import timed
 
 DIMS = dict(n_mels=80, n_audio_ctx=1500, n_state=384, n_head=6, n_layer=4, n_vocab=51864, n_text_ctx=448)
 
@@ -104,20 +105,6 @@ class Decoder(nn.Module):
         for b, c, xkv in zip(self.blocks, caches, xkvs):
             x = b(x, c, xkv)
         return (self.ln(x) @ self.tok.weight.to(x.dtype).T).float()
-
-
-def timed(fn, iters, warmup):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    ev = [torch.cuda.Event(enable_timing=True) for _ in range(iters + 1)]
-    ev[0].record()
-    for i in range(iters):
-        fn()
-        ev[i + 1].record()
-    torch.cuda.synchronize()
-    ms = [ev[i].elapsed_time(ev[i + 1]) for i in range(iters)]
-    return {"median_ms": statistics.median(ms), "min_ms": min(ms), "iters": iters}
 
 
 @torch.no_grad()
