@@ -62,30 +62,9 @@ void exp_sub_row(float* row, int64_t n, float m) {
   for (int64_t j = 0; j < n; j++) row[j] = fast_exp(row[j] - m);
 }
 
-inline float element(const void* b, int32_t dt, int64_t i) {
-  if (dt == MW_F32) return ((const float*)b)[i];
-  uint16_t v = ((const uint16_t*)b)[i];
-  if (dt == MW_F16) return half_to_float(v);
-  uint32_t u = (uint32_t)v << 16;  // bf16
-  float f;
-  __builtin_memcpy(&f, &u, 4);
-  return f;
-}
-
-// out[i * ldo + j] = alpha · Σ_p a[i * lda + p] · B(j)[p], column j at b + j·ldb (see
-// dots_avx2.inc); 16 fixed lanes per sum.
+// Defined after kernels.inc, whose load_b it reads B with.
 void dot_cols(const float* a, int64_t lda, int64_t m, const void* b, int32_t dt, int64_t ldb,
-              int64_t k, int64_t n, float* out, int64_t ldo, float alpha) {
-  for (int64_t j = 0; j < n; j++)
-    for (int64_t i = 0; i < m; i++) {
-      const float* ar = a + i * lda;
-      float lane[16] = {};
-      for (int64_t p = 0; p < k; p++) lane[p % 16] += ar[p] * element(b, dt, j * ldb + p);
-      float s = 0.f;
-      for (int l = 0; l < 16; l++) s += lane[l];
-      out[i * ldo + j] = alpha * s;
-    }
-}
+              int64_t k, int64_t n, float* out, int64_t ldo, float alpha);
 
 void weighted_rows(const float* w, const float* v, int64_t ldv, int64_t n, int64_t dv, float* o) {
   for (int64_t c = 0; c < dv; c++) o[c] = 0.f;
@@ -100,6 +79,25 @@ void exp_sub_vec(float* x, const float* m, int64_t n) {
 }  // namespace
 
 #include "kernels.inc"
+
+namespace {
+
+// out[i * ldo + j] = alpha · Σ_p a[i * lda + p] · B(j)[p], column j at b + j·ldb (see
+// dots_avx2.inc); 16 fixed lanes per sum.
+void dot_cols(const float* a, int64_t lda, int64_t m, const void* b, int32_t dt, int64_t ldb,
+              int64_t k, int64_t n, float* out, int64_t ldo, float alpha) {
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t i = 0; i < m; i++) {
+      const float* ar = a + i * lda;
+      float lane[16] = {};
+      for (int64_t p = 0; p < k; p++) lane[p % 16] += ar[p] * load_b(b, dt, j * ldb + p);
+      float s = 0.f;
+      for (int l = 0; l < 16; l++) s += lane[l];
+      out[i * ldo + j] = alpha * s;
+    }
+}
+
+}  // namespace
 
 double fma_loop(int64_t iters) {
   // Baseline x86-64 has no FMA: count the multiply and the add as two flops, as peak
