@@ -33,24 +33,16 @@ export interface TimeOptions {
 
 /** Time an async or sync function in milliseconds; returns the summary of the timed runs. */
 export async function timeIt(fn: () => unknown, opts: TimeOptions = {}): Promise<Summary> {
-  const { warmup = 2, minRuns = 5, maxRuns = 200, minTimeMs = 300 } = opts;
-  for (let i = 0; i < warmup; i++) await fn();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < minRuns || (performance.now() - start < minTimeMs && samples.length < maxRuns)) {
-    const t0 = performance.now();
-    await fn();
-    samples.push(performance.now() - t0);
-  }
-  return summarize(samples);
+  return (await timeInterleaved([fn], opts))[0]!;
 }
 
 /**
  * Time several functions in alternation: each round runs every function for a block of about
  * blockMs (back to back, so a warm thread pool stays warm), starting one place later each round,
  * until each has minRuns samples and minTimeMs of its own time (within maxRuns), after
- * blockWarmupMs of untimed runs at the start of each block. A machine whose speed drifts (a shared VM) then slows every system
- * alike, which one long block per system does not. Returns one summary per function, in order.
+ * blockWarmupMs of untimed runs at the start of each block. A machine whose speed drifts (a
+ * shared VM) then slows every system alike, which one long block per system does not. Returns
+ * one summary per function, in order.
  */
 export async function timeInterleaved(fns: readonly (() => unknown)[], opts: TimeOptions & { blockMs?: number; blockWarmupMs?: number } = {}): Promise<Summary[]> {
   const { warmup = 2, minRuns = 5, maxRuns = 200, minTimeMs = 300, blockMs = 25, blockWarmupMs = 0 } = opts;
