@@ -1,5 +1,6 @@
 // The cpu backend through the session API: registration and device "auto", outputs that alias
-// inputs or each other, empty tensors, arena reuse, input validation and unsupported ops.
+// inputs or each other, caller-provided outputs, empty tensors, arena reuse, input validation and
+// unsupported ops.
 
 import { describe, expect, it } from "vitest";
 import { ExecutionError, Graph, Tensor, TensorType, UnsupportedOpError, compile, ops, resolveBackend, type Value } from "@max-whisper/graph";
@@ -91,6 +92,27 @@ describe("cpu backend", () => {
     exe.dispose();
     await expect(exe.execute(randTensor("f32", [10, 8], 2))).rejects.toThrow(/disposed/);
     expect((await again.execute(randTensor("f32", [3, 8], 3)))[0]!.shape).toEqual([3, 8]);
+  });
+
+  it("writes into caller-provided outputs, run after run, with the results of execute", async () => {
+    const g = new Graph("into", [f32("n", 16), f32(16, 16)]);
+    const [x, w] = g.inputs as [Value, Value];
+    g.output(ops.softmax(ops.matmul(x, w), 1), ops.gelu(x));
+    const exe = await compile(g, { device: "cpu" });
+    const wt = randTensor("f32", [16, 16], 9);
+    const outs = [Tensor.zeros("f32", [7, 16]), Tensor.zeros("f32", [7, 16])];
+    for (const seed of [1, 2]) {
+      const xt = randTensor("f32", [7, 16], seed);
+      const got = await exe.executeInto(outs, xt, wt);
+      expect(got[0]).toBe(outs[0]);
+      expect(got[1]).toBe(outs[1]);
+      const want = await exe.execute(xt, wt);
+      // The same kernels on the same inputs: bit-identical.
+      expect(Array.from(outs[0]!.data as Float32Array)).toEqual(Array.from(want[0]!.data as Float32Array));
+      expect(Array.from(outs[1]!.data as Float32Array)).toEqual(Array.from(want[1]!.data as Float32Array));
+    }
+    await expect(exe.executeInto([outs[0]!, Tensor.zeros("f32", [3, 16])], randTensor("f32", [7, 16], 3), wt))
+      .rejects.toThrow("output 1 of graph 'into': expected f32[7, 16], got f32[3, 16]");
   });
 
   it("rejects inputs of the wrong shape or dtype naming the input", async () => {

@@ -4,7 +4,7 @@
 
 import {
   type Backend, type CompileOptions, type Executable, type Graph, Tensor, type DType, DTYPE_BYTES, storageOver,
-  ExecutionError, UnsupportedOpError, bindInputs, evalDim, registerBackend,
+  ExecutionError, UnsupportedOpError, bindInputs, checkOutputs, evalDim, registerBackend,
 } from "@max-whisper/graph";
 import { type KernelPlan, type MemoryPlan, arenaLayout, buildPlan, planMemory, printPlan } from "@max-whisper/graph/plan";
 import { generateCpp } from "./codegen.js";
@@ -77,8 +77,17 @@ class CpuExec implements CpuExecutable {
   }
 
   async execute(...inputs: Tensor[]): Promise<Tensor[]> {
+    return this.run(inputs);
+  }
+
+  async executeInto(outputs: readonly Tensor[], ...inputs: Tensor[]): Promise<Tensor[]> {
+    return this.run(inputs, outputs);
+  }
+
+  private run(inputs: readonly Tensor[], given?: readonly Tensor[]): Tensor[] {
     if (this.disposed) throw new ExecutionError(`[cpu] executable for graph '${this.graph.name}' was disposed`);
     const env = bindInputs(this.graph, inputs);
+    if (given) checkOutputs(this.graph, env, given, inputs);
     const plan = this.plan;
     const dims = new BigInt64Array(plan.symbols.map((s) => {
       const v = env[s];
@@ -87,7 +96,7 @@ class CpuExec implements CpuExecutable {
     }));
     // Kernels write every element of every output, so outputs skip JS's zero fill (for a
     // 2 MB layer_norm result that fill is a quarter of the run).
-    const outputs = plan.outputs.map((o) => {
+    const outputs = given ? [...given] : plan.outputs.map((o) => {
       const shape = o.shape.map((d) => evalDim(d, env));
       const n = shape.reduce((a, b) => a * b, 1);
       const data = storageOver(o.dtype, Buffer.allocUnsafeSlow(n * DTYPE_BYTES[o.dtype]).buffer, 0, n);

@@ -22,6 +22,12 @@ export interface Executable {
   readonly graph: Graph;
   /** Run the graph; inputs in the order of graph.inputs, outputs in the order of graph.output(). */
   execute(...inputs: Tensor[]): Promise<Tensor[]>;
+  /**
+   * Run the graph writing its results into caller-owned tensors (one per output, with the
+   * output's dtype and shape, sharing no memory with the inputs); resolves to those tensors. A
+   * loop that reuses its outputs skips allocating, and page-faulting, fresh memory per run.
+   */
+  executeInto(outputs: readonly Tensor[], ...inputs: Tensor[]): Promise<Tensor[]>;
   dispose(): void;
 }
 

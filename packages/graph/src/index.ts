@@ -11,7 +11,7 @@ export { Graph, Value, type Node, currentGraph } from "./ir/graph.js";
 export * as ops from "./dsl/ops.js";
 export { REGISTRY, getOp, opNames, isOpName, type OpName } from "./ops/registry.js";
 export type { OpDef, NDArray, FusionClass } from "./ops/types.js";
-export { interpret, bindInputs } from "./interp/interp.js";
+export { interpret, bindInputs, checkOutputs } from "./interp/interp.js";
 export { compile, resolveBackend, bindWeights, referenceBackend } from "./session.js";
 export { registerBackend, registeredBackends, type Backend, type Executable, type CompileOptions, type Device } from "./backend.js";
 export * from "./errors.js";

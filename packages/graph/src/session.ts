@@ -7,7 +7,7 @@ import {
 } from "./backend.js";
 import { BackendUnavailableError, GraphError } from "./errors.js";
 import type { Graph } from "./ir/graph.js";
-import { Interpreter } from "./interp/interp.js";
+import { Interpreter, bindInputs, checkOutputs } from "./interp/interp.js";
 import { optimize } from "./passes/pipeline.js";
 import type { Tensor } from "./tensor.js";
 import { shapeToString } from "./dim.js";
@@ -33,6 +33,11 @@ export const referenceBackend: Backend = {
       device: "reference",
       graph,
       execute: async (...inputs: Tensor[]) => interp.run(inputs),
+      async executeInto(outputs: readonly Tensor[], ...inputs: Tensor[]) {
+        checkOutputs(graph, bindInputs(graph, inputs), outputs, inputs);
+        interp.run(inputs).forEach((r, i) => outputs[i]!.bytes().set(r.bytes()));
+        return [...outputs];
+      },
       dispose() {},
     } satisfies Executable;
   },

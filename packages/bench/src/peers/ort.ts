@@ -15,7 +15,8 @@ export async function loadOrt(): Promise<Ort | null> {
 const ORT_TYPE: Record<string, string> = { f32: "float32", f16: "float16", i32: "int32", i64: "int64", bool: "bool" };
 
 export interface OrtRunner {
-  run(inputs: Tensor[]): Promise<Tensor[]>;
+  /** Run; with `outputs`, onnxruntime writes into those tensors (its preallocated fetches). */
+  run(inputs: Tensor[], outputs?: readonly Tensor[]): Promise<Tensor[]>;
   release(): Promise<void>;
 }
 
@@ -29,13 +30,16 @@ export async function ortSession(model: Uint8Array, threads = os.cpus().length):
     executionMode: "sequential",
   });
   return {
-    async run(inputs) {
-      const feeds: Record<string, InstanceType<Ort["Tensor"]>> = {};
-      session.inputNames.forEach((name, i) => {
-        const t = inputs[i]!;
+    async run(inputs, outputs) {
+      const wrap = (t: Tensor) => {
         const data = t.dtype === "bool" ? Uint8Array.from(t.data as Uint8Array) : t.data;
-        feeds[name] = new ort.Tensor(ORT_TYPE[t.dtype] as "float32", data as Float32Array, [...t.shape]);
-      });
+        return new ort.Tensor(ORT_TYPE[t.dtype] as "float32", data as Float32Array, [...t.shape]);
+      };
+      const feeds = Object.fromEntries(session.inputNames.map((name, i) => [name, wrap(inputs[i]!)]));
+      if (outputs) {
+        await session.run(feeds, Object.fromEntries(session.outputNames.map((name, i) => [name, wrap(outputs[i]!)])));
+        return [...outputs];
+      }
       const out = await session.run(feeds);
       return session.outputNames.map((n) => {
         const o = out[n]!;

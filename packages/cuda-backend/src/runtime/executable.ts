@@ -5,7 +5,7 @@
 // executable's own stream, and a run repeated with the same shapes replays a captured CUDA graph.
 
 import {
-  type Executable, type Graph, type Tensor, DTYPE_BYTES, Tensor as TensorClass, bindInputs, evalDim, ExecutionError,
+  type Executable, type Graph, type Tensor, DTYPE_BYTES, Tensor as TensorClass, bindInputs, checkOutputs, evalDim, ExecutionError,
 } from "@max-whisper/graph";
 import { type KernelPlan, type MemoryPlan, arenaLayout, planMemory } from "@max-whisper/graph/plan";
 import type { PrintedPlan } from "../codegen/printer.js";
@@ -70,8 +70,17 @@ export class CudaExecutable implements Executable {
   }
 
   async execute(...inputs: Tensor[]): Promise<Tensor[]> {
+    return this.run(inputs);
+  }
+
+  async executeInto(outputs: readonly Tensor[], ...inputs: Tensor[]): Promise<Tensor[]> {
+    return this.run(inputs, outputs);
+  }
+
+  private run(inputs: readonly Tensor[], given?: readonly Tensor[]): Tensor[] {
     if (this.disposed) throw new ExecutionError(`[cuda] executable for '${this.graph.name}' was disposed`);
     const env = bindInputs(this.graph, inputs);
+    if (given) checkOutputs(this.graph, env, given, inputs);
     const plan = this.plan, dev = this.dev;
     const layout = arenaLayout(plan, this.mem, env);
     // Inputs and outputs sit after the temps in the same arena.
@@ -135,9 +144,8 @@ export class CudaExecutable implements Executable {
       } else this.enqueue(launches);
     }
 
-    const outs = plan.outputs.map((o) => {
-      const shape = o.shape.map((d) => evalDim(d, env));
-      const t = new TensorClass(o.dtype, shape);
+    const outs = plan.outputs.map((o, i) => {
+      const t = given?.[i] ?? new TensorClass(o.dtype, o.shape.map((d) => evalDim(d, env)));
       const bytes = t.bytes();
       const src = addr(o.buffer);
       if (staging) {

@@ -225,9 +225,10 @@ export async function runOpSuite(target: "gpu" | "host", limitMs = Infinity): Pr
       const inputs = inputsFor(p.case);
       const want = interpret(p.graph, inputs, p.weights);
       // Repeated: on a GPU the second run with the same shapes captures a CUDA graph and the
-      // third replays it, so the checked result is the replayed one.
+      // third replays it, so the checked result is the replayed one. The repeats write into
+      // fresh caller-provided tensors (executeInto), so that path is checked too.
       let got = await exe.execute(...inputs);
-      for (let r = 1; r < (target === "gpu" ? 3 : 2); r++) got = await exe.execute(...inputs);
+      for (let r = 1; r < (target === "gpu" ? 3 : 2); r++) got = await exe.executeInto(got.map((t) => new TensorClass(t.dtype, t.shape)), ...inputs);
       let worst = "", maxAbsErr = 0, ok = true;
       got.forEach((g, i) => {
         const w = want[i]!;

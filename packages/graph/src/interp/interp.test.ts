@@ -3,7 +3,7 @@
 // naive computation.
 
 import { describe, expect, it, vi } from "vitest";
-import { ExecutionError, Graph, Tensor, TensorType, interpret, ops } from "../index.js";
+import { ExecutionError, Graph, Tensor, TensorType, compile, interpret, ops } from "../index.js";
 import { getOp } from "../ops/registry.js";
 import { Interpreter, bindInputs } from "./interp.js";
 import { rng } from "../passes/random-graph.test-util.js";
@@ -48,6 +48,38 @@ describe("bindInputs", () => {
     g.output(ops.gather(g.inputs[0]!, g.inputs[1]!, 0));
     expect(() => interpret(g, [Tensor.zeros("f32", [3, 2]), Tensor.fromArray("i32", [2], [1, 3])])).toThrow(
       /\[gather\] failed in the interpreter at node %2 \(created at .*interp\.test\.ts:\d+:\d+\): \[gather\] index 3 \(at flat position 1 of indices \[2\]\) out of range for axis 0 of size 3/);
+  });
+});
+
+describe("executeInto", () => {
+  it("writes into the caller's tensors under the bound dims and checks them first", async () => {
+    const g = new Graph("into", [new TensorType("f32", [2, "n"])]);
+    const x = g.inputs[0]!;
+    g.output(ops.exp(x), ops.reduce_sum(x, [1]));
+    const exe = await compile(g, { device: "reference" });
+    const r = rng(3);
+    for (const n of [3, 5]) {
+      const input = rand(r, [2, n]);
+      const outs = [Tensor.zeros("f32", [2, n]), Tensor.zeros("f32", [2])];
+      const got = await exe.executeInto(outs, input);
+      expect(got[0]).toBe(outs[0]);
+      expect(got[1]).toBe(outs[1]);
+      const want = await exe.execute(input);
+      expect(outs.map((t) => t.toArray())).toEqual(want.map((t) => t.toArray()));
+    }
+    const input = rand(r, [2, 4]);
+    await expect(exe.executeInto([Tensor.zeros("f32", [2, 5]), Tensor.zeros("f32", [2])], input))
+      .rejects.toThrow("output 0 of graph 'into': expected f32[2, 4], got f32[2, 5]");
+    await expect(exe.executeInto([Tensor.zeros("f32", [2, 4]), Tensor.zeros("i32", [2])], input))
+      .rejects.toThrow("output 1 of graph 'into': expected f32[2], got i32[2]");
+    await expect(exe.executeInto([Tensor.zeros("f32", [2, 4])], input)).rejects.toThrow("has 2 outputs, got 1");
+    await expect(exe.executeInto([input, Tensor.zeros("f32", [2])], input)).rejects.toThrow("output 0 of graph 'into' shares memory with input 0");
+    const one = new Float32Array(10);
+    const a = new Tensor("f32", [2, 4], one.subarray(0, 8)), b = new Tensor("f32", [2], one.subarray(7, 9));
+    await expect(exe.executeInto([a, b], input)).rejects.toThrow("outputs 0 and 1 of graph 'into' share memory");
+    // Adjacent views of one buffer are fine.
+    await exe.executeInto([a, new Tensor("f32", [2], one.subarray(8, 10))], input);
+    expect(Array.from(one.subarray(8))).toEqual((await exe.execute(input))[1]!.toArray());
   });
 });
 

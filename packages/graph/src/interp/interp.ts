@@ -83,6 +83,32 @@ function solveLinear(graph: Graph, inputs: readonly Tensor[], env: Record<string
   }
 }
 
+/**
+ * Check caller-provided outputs (Executable.executeInto) against the graph's outputs under the
+ * dims bound from the inputs: count, dtype and shape, and no output sharing memory with an input
+ * (kernels read inputs while they write outputs). Errors name the output and both types.
+ */
+export function checkOutputs(graph: Graph, env: Bindings, outputs: readonly Tensor[], inputs: readonly Tensor[]): void {
+  const types = graph.outputs.map((v) => v.type);
+  if (outputs.length !== types.length)
+    throw new ExecutionError(`[execute] graph '${graph.name}' has ${types.length} outputs, got ${outputs.length} tensors to write them into`);
+  outputs.forEach((o, i) => {
+    const want = concreteShape(types[i]!, env);
+    if (o.dtype !== types[i]!.dtype || o.rank !== want.length || want.some((d, a) => o.shape[a] !== d))
+      throw new ExecutionError(`[execute] output ${i} of graph '${graph.name}': expected ${types[i]!.dtype}${shapeToString(want)}, got ${o.dtype}${shapeToString(o.shape)}`);
+    const j = inputs.findIndex((x) => overlaps(x, o));
+    if (j >= 0) throw new ExecutionError(`[execute] output ${i} of graph '${graph.name}' shares memory with input ${j}; outputs must be separate tensors`);
+    const k = outputs.findIndex((x, m) => m < i && overlaps(x, o));
+    if (k >= 0) throw new ExecutionError(`[execute] outputs ${k} and ${i} of graph '${graph.name}' share memory`);
+  });
+}
+
+function overlaps(a: Tensor, b: Tensor): boolean {
+  if (a.data.buffer !== b.data.buffer) return false;
+  const a0 = a.data.byteOffset, b0 = b.data.byteOffset;
+  return a0 < b0 + b.data.byteLength && b0 < a0 + a.data.byteLength;
+}
+
 export function concreteShape(t: TensorType, env: Bindings): number[] {
   return t.shape.map((d) => evalDim(d, env));
 }
