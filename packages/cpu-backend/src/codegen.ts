@@ -3,7 +3,7 @@
 // a contiguous, vectorisable inner loop; GEMM and attention call the runtime with generated
 // epilogues. Expressions go through the shared C-family printer in @max-whisper/graph.
 
-import { type Dim, type DType, dimEq, GraphError } from "@max-whisper/graph";
+import { type Dim, type DType, DTYPE_BYTES, dimEq, GraphError } from "@max-whisper/graph";
 import {
   type KernelPlan, type View, type Store, type Expr,
   type ElementwiseKernel, type RowKernel, type GemmKernel, type AttentionKernel, type LibraryKernel,
@@ -17,6 +17,16 @@ const DL = CPU_DIALECT;
 const GRAIN_ELEMS = 32768;
 /** Longest row (f32 elements) whose reduced values a row kernel keeps on the stack for reuse. */
 const ROW_CACHE_ELEMS = 8192;
+/** Rows shorter than this (in elements) are not worth a software prefetch of the rows ahead. */
+const PREFETCH_MIN_ELEMS = 256;
+/** How many rows ahead a row kernel prefetches. */
+const PREFETCH_AHEAD = 4;
+/**
+ * A row kernel whose streamed operand or result is at least this large is memory-bound: it
+ * prefetches rows ahead, and writes its result with non-temporal (streaming) stores, which no
+ * consumer would find in cache anyway and which skip the read-for-ownership of every line.
+ */
+const LARGE_BYTES = 16 << 20;
 
 /** Symbol -> C variable. */
 const sym = (s: string) => `d_${s}`;
@@ -259,15 +269,36 @@ class KernelGen {
         const name = cached.get(exprKey(x));
         return name && name !== except ? E.v(`${name}[j]`, exprDType(x)) : x;
       });
+    // Rows that stream from memory: the first pass pulls a row in and the later ones work from
+    // L1, where the hardware prefetcher (driven by misses) idles. The second pass prefetches the
+    // row PREFETCH_AHEAD ahead, so memory traffic overlaps arithmetic (softmax's exp pass,
+    // layer_norm's variance pass).
+    const passes = k.reductions.length + (k.stores.length ? 1 : 0);
+    const streamed = rowLen >= PREFETCH_MIN_ELEMS && passes >= 2
+      ? k.loads.map((v, i) => ({ v, i })).filter(({ v, i }) => innerStrides[i]![0] === 1 && v.strides.slice(0, no).some((st) => st !== 0))
+      : [];
+    // One contiguous f32 result row: streamed past the cache when the whole result is large.
+    const streamOut = rowLen > 0 && rowLen <= ROW_CACHE_ELEMS && k.stores.length === 1 && this.dtypeOf(k.stores[0]!.view) === "f32" && innerStrides[k.loads.length]![0] === 1;
+    const rows = k.outer.length ? k.outer.map(cd).join(" * ") : "1";
     w.open(`static void ${this.name}_task(void* vctx, int64_t r0, int64_t r1) {`);
     this.taskHead(all, [...k.stores, ...k.rowStores].map((s) => s.view));
+    if (streamOut || streamed.length) {
+      const rowBytes = streamOut ? rowLen * 4 : Math.max(...streamed.map(({ v }) => rowLen * DTYPE_BYTES[this.dtypeOf(v)]));
+      w.line(`const bool mw_big = (int64_t)${rowBytes} * ${rows} >= ${LARGE_BYTES};`);
+    }
     for (const name of cached.values()) w.line(`alignas(64) float ${name}[${rowLen}];`);
     w.open("for (int64_t row = r0; row < r1; ++row) {");
     const oidx = this.decode("row", k.outer, "i");
     all.forEach((v, i) => w.line(`const int64_t o${i} = ${this.offsetExpr(v, oidx)};`));
     const nl = k.loads.length;
+    if (streamed.length) {
+      w.line(`const bool pf_ok = row + ${PREFETCH_AHEAD} < r1;`);
+      const nidx = this.decode(`row + ${PREFETCH_AHEAD}`, k.outer, "n");
+      for (const { v, i } of streamed) w.line(`const int64_t pf_o${i} = ${this.offsetExpr(v, nidx)};`);
+    }
+    type Body = (at: (vi: number) => string) => void;
     // One pass over the row: nested loops over the (merged) inner axes, innermost vectorised.
-    const pass = (body: (at: (vi: number) => string) => void, pragma: string) => {
+    const pass = (body: Body, pragma: string) => {
       const m = innerShape.length;
       const idx = innerShape.map((_, a) => (a === m - 1 ? "j" : `j${a}`));
       innerShape.forEach((d, a) => {
@@ -277,7 +308,31 @@ class KernelGen {
       body((vi) => idx.reduce((s, name, a) => addScaled(s, name, innerStrides[vi]![a]!), `o${vi}`));
       innerShape.forEach(() => w.close());
     };
-    for (const red of k.reductions) {
+    // The same pass in blocks of 64 elements, each first prefetching the same block of the row
+    // ahead: a steady trickle that the memory system keeps up with, not a burst of misses.
+    const prefetchingPass = (body: Body, pragma: string) => {
+      if (!streamed.length) return pass(body, pragma);
+      w.open(`for (int64_t jb = 0; jb < ${rowLen}; jb += 64) {`);
+      w.open("if (pf_ok) {");
+      for (const { v, i } of streamed)
+        for (let q = 0; q < 64 * DTYPE_BYTES[this.dtypeOf(v)]; q += 64) w.line(`__builtin_prefetch((const char*)&b${v.buffer}[pf_o${i} + jb] + ${q});`);
+      w.close();
+      w.line(`const int64_t je = jb + 64 < ${rowLen} ? jb + 64 : ${rowLen};`);
+      w.line(pragma);
+      w.open("for (int64_t j = jb; j < je; ++j) {");
+      body((vi) => addScaled(`o${vi}`, "j", innerStrides[vi]![0]!));
+      w.close().close();
+    };
+    // Large operands prefetch; on cache-resident rows the blocking costs more than it saves.
+    const passMaybePrefetching = (body: Body, pragma: string) => {
+      if (!streamed.length) return pass(body, pragma);
+      w.open("if (mw_big) {");
+      prefetchingPass(body, pragma);
+      w.close().open("else {");
+      pass(body, pragma);
+      w.close();
+    };
+    k.reductions.forEach((red, ri) => {
       const cacheName = cached.get(exprKey(red.expr));
       const expr = useCache(red.expr, cacheName);
       const dt = red.expr.k === "index" ? "i64" : red.expr.dtype;
@@ -290,7 +345,7 @@ class KernelGen {
       w.line(`${ct} ${red.name} = ${init};${red.op !== "sum" && isF ? ` int ${nan} = 0;` : ""}`);
       const pragma = red.op === "sum" ? `#pragma omp simd reduction(+:${red.name})`
         : `#pragma omp simd reduction(${red.op}:${red.name})${isF ? ` reduction(|:${nan})` : ""}`;
-      pass((at) => {
+      const reduce: Body = (at) => {
         this.emitLoads(k.loads, usedArgs([expr]), at);
         const em = new CExprEmitter(DL, { arg: (i) => `a${i}`, var: (n) => n, dim: cd });
         const v = em.emit(expr);
@@ -301,9 +356,11 @@ class KernelGen {
           w.line(`${red.name} = ${v} ${red.op === "max" ? ">" : "<"} ${red.name} ? ${v} : ${red.name};`);
           if (isF) w.line(`${nan} |= (${v} != ${v});`);
         }
-      }, pragma);
+      };
+      if (ri === 1) passMaybePrefetching(reduce, pragma);
+      else pass(reduce, pragma);
       if (red.op !== "sum" && isF) w.line(`if (${nan}) ${red.name} = NAN;`);
-    }
+    });
     if (k.rowStores.length) {
       // Per-row values read their loads at the row's first inner point (inner strides are 0).
       w.open("{");
@@ -314,15 +371,31 @@ class KernelGen {
     }
     if (k.stores.length) {
       const stores = k.stores.map((s) => ({ ...s, expr: useCache(s.expr) }));
-      pass((at) => {
+      // The store pass is the second one when there is a single reduction: it prefetches then.
+      const second = k.reductions.length === 1;
+      const storeBody = (to: (i: number, v: string, at: (vi: number) => string) => string): Body => (at) => {
         this.emitLoads(k.loads, usedArgs(stores.map((s) => s.expr)), at);
         const em = new CExprEmitter(DL, { arg: (i) => `a${i}`, var: (n) => n, dim: cd });
-        this.emitStores(em, stores, (i) => at(nl + i));
-      }, "#pragma omp simd");
+        const vals = stores.map((s) => em.emit(s.expr));
+        w.many(em.lines);
+        vals.forEach((v, i) => w.line(to(i, v, at)));
+      };
+      const direct = storeBody((i, v, at) => `b${stores[i]!.view.buffer}[${at(nl + i)}] = ${cStore(DL, this.dtypeOf(stores[i]!.view), v)};`);
+      if (streamOut) {
+        // Large results: the row goes to an L1 buffer, then out with streaming stores.
+        w.open("if (mw_big) {");
+        w.line(`alignas(64) float st_row[${rowLen}];`);
+        (second ? prefetchingPass : pass)(storeBody((_, v) => `st_row[j] = ${v};`), "#pragma omp simd");
+        w.line(`mw_stream_f32(&b${stores[0]!.view.buffer}[o${nl}], st_row, ${rowLen});`);
+        w.close().open("else {");
+        pass(direct, "#pragma omp simd");
+        w.close();
+      } else (second ? passMaybePrefetching : pass)(direct, "#pragma omp simd");
     }
     w.close();
+    // Streaming stores are weakly ordered: fence them before the pool reports the task done.
+    if (streamOut) w.line("if (mw_big) mw_sfence();");
     w.close();
-    const rows = k.outer.length ? k.outer.map(cd).join(" * ") : "1";
     const len = k.inner.length ? k.inner.map(cd).join(" * ") : "1";
     w.open(`static void ${this.name}(const mw_runtime* rt, void* const* B, const int64_t* D) {`);
     w.line("MW_DIMS");

@@ -134,6 +134,23 @@ describe("fused patterns match the reference", () => {
   });
 });
 
+describe("large row kernels", () => {
+  it("prefetch rows ahead and stream their results past 16 MiB, with the results of the small path", async () => {
+    // softmax and layer_norm over ~18 MB, one static and one symbolic (decided at run time),
+    // and a small one that must take the plain path. Both paths are checked against the reference.
+    const g = new Graph("big_rows", [f32("n", 1500), f32(11000, 400), f32(400), f32(400)]);
+    const [x, y, gm, bt] = g.inputs as [Value, Value, Value, Value];
+    g.output(ops.softmax(x, -1), ops.layer_norm(y, gm, bt, 1e-5), ops.log_softmax(x, -1));
+    const ins = (n: number, s: number) => [randTensor("f32", [n, 1500], s, uniform(-8, 8)), randTensor("f32", [11000, 400], s + 1),
+      randTensor("f32", [400], s + 2, uniform(0.8, 1.2)), randTensor("f32", [400], s + 3)];
+    const exe = (await checkAgainstReference(g, [ins(3000, 1), ins(5, 2)], { tol: () => TOL })) as CpuExecutable;
+    expect(exe.source).toContain("__builtin_prefetch");
+    expect(exe.source).toContain("mw_stream_f32(");
+    expect(exe.source).toMatch(/const bool mw_big = \(int64_t\)6000 \* \(d_n\) >= 16777216;/);
+    expect(exe.source).toContain("const bool mw_big = (int64_t)1600 * 11000 >= 16777216;");
+  });
+});
+
 describe("threads", () => {
   it("gives identical results for 1 and 2 threads", async () => {
     const g = encoderBlock({ D: 128, H: 2 });

@@ -51,7 +51,9 @@ function softmaxRule(log: boolean): Rule {
         { name: "r0", op: "max", expr: x },
         { name: "r1", op: "sum", expr: E.un("exp", shifted, F) },
       ],
-      out: log ? sub(shifted, E.un("log", E.v("r1"), F)) : div(E.un("exp", shifted, F), E.v("r1")),
+      // exp · (1/sum): the reciprocal is row-invariant (hoisted out of the row loop), where a
+      // divide per element costs a vector divide each.
+      out: log ? sub(shifted, E.un("log", E.v("r1"), F)) : E.bin("mul", E.un("exp", shifted, F), E.un("recip", E.v("r1"), F), F),
     };
   };
 }
