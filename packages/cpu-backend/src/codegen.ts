@@ -28,6 +28,16 @@ const PREFETCH_AHEAD = 4;
  */
 const LARGE_BYTES = 16 << 20;
 
+/** The runtime's name for a float storage dtype (GEMM B, attention K/V). */
+function mwDtype(d: DType): string {
+  return { f32: "MW_F32", f16: "MW_F16", bf16: "MW_BF16" }[d as "f32"] ?? "MW_F32";
+}
+
+/** Pointer type of a float operand's storage: f16/bf16 are raw 16-bit words. */
+function floatStoragePtr(d: DType): string {
+  return d === "f32" ? "const float*" : "const uint16_t*";
+}
+
 /** Symbol -> C variable. */
 const sym = (s: string) => `d_${s}`;
 const cd = (d: Dim) => cDim(d, sym);
@@ -451,17 +461,16 @@ class KernelGen {
     w.line("mw_gemm_args g; memset(&g, 0, sizeof g);");
     w.line(`g.m = ${cd(k.m)}; g.n = ${cd(k.n)}; g.k = ${cd(k.k)}; g.alpha = ${Number.isInteger(k.alpha) ? `${k.alpha}.0f` : `${Math.fround(k.alpha)}f`};`);
     w.line(`g.a_row_stride = ${cd(k.a.strides[nb]!)}; g.a_col_stride = ${cd(k.a.strides[nb + 1]!)};`);
-    w.line(`g.b_dtype = ${{ f32: "MW_F32", f16: "MW_F16", bf16: "MW_BF16" }[k.bDType as "f32"] ?? "MW_F32"};`);
+    w.line(`g.b_dtype = ${mwDtype(k.bDType)};`);
     w.line(`g.b_row_stride = ${cd(k.b.strides[nb]!)}; g.b_col_stride = ${cd(k.b.strides[nb + 1]!)};`);
     w.line(`g.ldc = ${cd(k.c.strides[nb]!)};`);
     if (!dimEq(k.c.strides[nb + 1]!, 1)) throw new GraphError(`[cpu codegen] ${this.name}: C must have unit column stride, got ${k.c.strides[nb + 1]}`);
     w.line(epi ? `g.epi = ${this.name}_epi; g.epi_ctx = &cx;` : "g.epi = 0; g.epi_ctx = 0;");
-    const bsz = (d: DType) => (d === "f32" ? "const float*" : "const uint16_t*");
     if (single) {
       const st = (i: number) => (cb.shape.length === 1 ? cd(cb.views[i]!.strides[0]!) : "0");
       w.line(`g.batch = nbatch;`);
       w.line(`g.a = ${ptr(k.a, "const float*")} + ${cd(k.a.offset)}; g.a_batch_stride = ${st(0)};`);
-      w.line(`g.b = ${ptr(k.b, bsz(k.bDType))} + ${cd(k.b.offset)}; g.b_batch_stride = ${st(1)};`);
+      w.line(`g.b = ${ptr(k.b, floatStoragePtr(k.bDType))} + ${cd(k.b.offset)}; g.b_batch_stride = ${st(1)};`);
       w.line(`g.c = ${ptr(k.c, "float*")} + ${cd(k.c.offset)}; g.c_batch_stride = ${st(2)};`);
       w.line("rt->sgemm(&g);");
     } else {
@@ -470,7 +479,7 @@ class KernelGen {
       const idx = this.decode("t", k.batch, "i");
       w.line("cx.t0 = t;");
       w.line(`g.a = ${ptr(k.a, "const float*")} + ${this.offsetExpr(k.a, idx)};`);
-      w.line(`g.b = ${ptr(k.b, bsz(k.bDType))} + ${this.offsetExpr(k.b, idx)};`);
+      w.line(`g.b = ${ptr(k.b, floatStoragePtr(k.bDType))} + ${this.offsetExpr(k.b, idx)};`);
       w.line(`g.c = ${ptr(k.c, "float*")} + ${this.offsetExpr(k.c, idx)};`);
       w.line("rt->sgemm(&g);");
       w.close();
@@ -485,14 +494,18 @@ class KernelGen {
     w.line("mw_attention_args g; memset(&g, 0, sizeof g);");
     w.line(`g.batch = ${cd(k.batch)}; g.heads = ${cd(k.heads)}; g.lq = ${cd(k.lq)}; g.lk = ${cd(k.lk)}; g.d = ${cd(k.d)}; g.dv = ${cd(k.dv)};`);
     w.line("if (g.batch <= 0 || g.heads <= 0 || g.lq <= 0) return;");
-    const set = (name: string, v: View, cnst: boolean) => {
+    const set = (name: string, v: View, type: string) => {
       const [bs, hs, rs] = v.strides.map(cd);
       if (!dimEq(v.strides[3]!, 1)) throw new GraphError(`[cpu codegen] ${this.name}: ${name} needs unit column stride, got ${v.strides[3]}`);
-      w.line(`g.${name} = (${cnst ? "const " : ""}float*)B[${v.buffer}] + ${cd(v.offset)}; g.${name}_bs = ${bs}; g.${name}_hs = ${hs}; g.${name}_rs = ${rs};`);
+      w.line(`g.${name} = (${type})B[${v.buffer}] + ${cd(v.offset)}; g.${name}_bs = ${bs}; g.${name}_hs = ${hs}; g.${name}_rs = ${rs};`);
     };
-    set("q", k.q, true);
-    set("k", k.k, true);
-    set("v", k.v, true);
+    set("q", k.q, "const float*");
+    // K and V share one storage dtype: f32, or f16/bf16 read as raw bits and widened in registers.
+    const kvDt = this.dtypeOf(k.k);
+    if (this.dtypeOf(k.v) !== kvDt) throw new GraphError(`[cpu codegen] ${this.name}: K is ${kvDt} but V is ${this.dtypeOf(k.v)}`);
+    set("k", k.k, floatStoragePtr(kvDt));
+    set("v", k.v, floatStoragePtr(kvDt));
+    w.line(`g.kv_dtype = ${mwDtype(kvDt)};`);
     if (!dimEq(k.out.strides[3]!, 1)) throw new GraphError(`[cpu codegen] ${this.name}: out needs unit column stride`);
     const [obs, ohs, ors] = k.out.strides.map(cd);
     w.line(`g.out = (float*)B[${k.out.buffer}] + ${cd(k.out.offset)}; g.o_bs = ${obs}; g.o_hs = ${ohs}; g.o_rs = ${ors};`);

@@ -134,6 +134,33 @@ describe("fused patterns match the reference", () => {
   });
 });
 
+describe("half K/V attention", () => {
+  it("reads f16/bf16 K and V in place: the widening casts fold into the attention kernel", async () => {
+    for (const dt of ["f16", "bf16"] as const)
+      for (const lq of [1, 3, 37]) {
+        // A decoder's cross-attention (1 or 3 queries: the row path) and a longer query block
+        // (the packed, tiled path), over 97 keys with K and V stored in half precision.
+        const g = new Graph(`xattn_${dt}_${lq}`, [f32(1, 2, lq, 64), new TensorType(dt, [1, 2, 97, 64]), new TensorType(dt, [1, 2, 97, 64])]);
+        const [q, k, v] = g.inputs as [Value, Value, Value];
+        g.output(ops.scaled_dot_product_attention(q, ops.cast(k, "f32"), ops.cast(v, "f32")));
+        const ins = [randTensor("f32", [1, 2, lq, 64], 1), randTensor(dt, [1, 2, 97, 64], 2), randTensor(dt, [1, 2, 97, 64], 3)];
+        const exe = (await checkAgainstReference(g, [ins], { tol: () => TOL })) as CpuExecutable;
+        expect(exe.plan.kernels.map((x) => x.kind), `${dt} lq ${lq}`).toEqual(["attention"]);
+        expect(exe.source).toContain(`g.kv_dtype = MW_${dt.toUpperCase()};`);
+      }
+  });
+
+  it("widens K or V into a temp when only one of them is half", async () => {
+    const g = new Graph("mixed_kv", [f32(1, 2, 1, 64), new TensorType("f16", [1, 2, 50, 64]), f32(1, 2, 50, 64)]);
+    const [q, k, v] = g.inputs as [Value, Value, Value];
+    g.output(ops.scaled_dot_product_attention(q, ops.cast(k, "f32"), v));
+    const ins = [randTensor("f32", [1, 2, 1, 64], 1), randTensor("f16", [1, 2, 50, 64], 2), randTensor("f32", [1, 2, 50, 64], 3)];
+    const exe = (await checkAgainstReference(g, [ins], { tol: () => TOL })) as CpuExecutable;
+    expect(exe.plan.kernels.map((x) => x.kind)).toEqual(["elementwise", "attention"]);
+    expect(exe.source).toContain("g.kv_dtype = MW_F32;");
+  });
+});
+
 describe("large row kernels", () => {
   it("prefetch rows ahead and stream their results past 16 MiB, with the results of the small path", async () => {
     // softmax and layer_norm over ~18 MB, one static and one symbolic (decided at run time),

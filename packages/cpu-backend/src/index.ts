@@ -38,7 +38,8 @@ export interface CpuCompileOptions extends CompileOptions {
 export function lowerToCpp(graph: Graph): { plan: KernelPlan; source: string } {
   for (const n of graph.nodes)
     if (!SUPPORTED.includes(n.type.dtype)) throw new UnsupportedOpError(n.op, n.type.dtype, "cpu");
-  const plan = buildPlan(graph, { backend: "cpu" });
+  // The runtime attention widens f16/bf16 K/V in registers (a decoder's cross K/V stay half).
+  const plan = buildPlan(graph, { backend: "cpu", halfKV: true });
   return { plan, source: generateCpp(plan).source };
 }
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AttentionOptions, type CpuIsa, type SgemmOptions, NATIVE_ADDON_PATH, dimsArray, loadNative } from "./native.js";
-import { seededRandom as rng } from "@max-whisper/graph";
+import { Tensor, seededRandom as rng } from "@max-whisper/graph";
 
 const N = loadNative();
 const INCLUDE_DIR = fileURLToPath(new URL("../native/include", import.meta.url));
@@ -128,7 +128,7 @@ function naiveAttention(o: AttentionOptions): Float64Array {
   return out;
 }
 
-interface AttnCase { batch?: number; heads?: number; lq: number; lk: number; d: number; dv?: number; causal?: boolean; mask?: "full" | "broadcast"; layout?: "bhld" | "blhd"; kvCap?: number }
+interface AttnCase { batch?: number; heads?: number; lq: number; lk: number; d: number; dv?: number; causal?: boolean; mask?: "full" | "broadcast"; layout?: "bhld" | "blhd"; kvCap?: number; kvDtype?: "f16" | "bf16" }
 
 /** Runs attention for a case (out written contiguously [b, h, lq, dv]) and checks it. */
 function checkAttention(cs: AttnCase, seed = 7): Float32Array {
@@ -148,8 +148,16 @@ function checkAttention(cs: AttnCase, seed = 7): Float32Array {
     opts.mask = randn(lq * lk, seed + 3).map((x) => x * 2);
     opts.maskStrides = [0, 0, lk, 1];
   }
+  // Half K/V: the kernel gets the raw bits, the reference the same values widened.
+  const refOpts = { ...opts };
+  if (cs.kvDtype) {
+    const half = (x: Float32Array | Uint16Array) => Tensor.fromFloat64(cs.kvDtype!, [x.length], Float64Array.from(x as Float32Array));
+    const hk = half(opts.k), hv = half(opts.v);
+    Object.assign(opts, { k: hk.data, v: hv.data, kvDtype: cs.kvDtype });
+    Object.assign(refOpts, { k: Float32Array.from(hk.toFloat64Array()), v: Float32Array.from(hv.toFloat64Array()) });
+  }
   N.attention(opts);
-  const ref = naiveAttention(opts);
+  const ref = naiveAttention(refOpts);
   const msgs: string[] = [];
   for (let x = 0; x < ref.length; x++)
     if (!(Math.abs(opts.out[x] - ref[x]) <= 2e-5 + 2e-5 * Math.abs(ref[x])) && msgs.length < 4) msgs.push(`[${x}] got ${opts.out[x]} want ${ref[x]}`);
@@ -173,6 +181,10 @@ const ATTN_CASES: AttnCase[] = [
   { lq: 3, lk: 21, d: 24, dv: 40, batch: 2, mask: "full", causal: true },
   { lq: 4, lk: 2, d: 5, causal: true }, // the first two rows see nothing
   { lq: 1, lk: 33, d: 70, mask: "broadcast" },
+  // f16/bf16 K and V, widened in registers: both paths, odd widths, a cache with spare capacity.
+  { lq: 1, lk: 1500, d: 64, heads: 2, layout: "blhd", kvDtype: "f16" },
+  { lq: 3, lk: 70, d: 24, dv: 70, heads: 3, kvCap: 96, causal: true, kvDtype: "bf16" },
+  { lq: 70, lk: 150, d: 24, dv: 40, batch: 2, heads: 3, mask: "broadcast", layout: "blhd", kvDtype: "f16" },
 ];
 
 describe("cpu-backend native addon", () => {
@@ -197,7 +209,7 @@ describe("cpu-backend native addon", () => {
     expect(ISAS).toContain(INFO.isa);
     expect(INFO.model.length).toBeGreaterThan(0);
     expect(N.threads()).toBe(INFO.cores);
-    expect(N.abiVersion).toBe(1);
+    expect(N.abiVersion).toBe(2);
     if (INFO.bestIsa === "avx2") expect(INFO.flags).toEqual(expect.arrayContaining(["avx2", "fma", "f16c"]));
   });
 
@@ -288,10 +300,11 @@ describe("cpu-backend native addon", () => {
   it("rejects operands too small for their strides, and bad dtypes", () => {
     const a = new Float32Array(10), b = new Float32Array(12), c = new Float32Array(6);
     expect(() => N.sgemm({ m: 2, n: 3, k: 6, a, b, c })).toThrow(/\[sgemm\] a is too small .* got length 10/);
-    expect(() => N.sgemm({ m: 2, n: 3, k: 4, a, b: new Uint16Array(12), c })).toThrow(/\[sgemm\] bDtype/);
+    expect(() => N.sgemm({ m: 2, n: 3, k: 4, a, b: new Uint16Array(12), c })).toThrow(/\[sgemm\] b: bDtype f32 expects a Float32Array/);
     expect(() => N.sgemm({ m: 2, n: 3, k: 4, a: new Float32Array(8), b, bDtype: "f16", c })).toThrow(/expects a Uint16Array/);
     const q = new Float32Array(16);
     expect(() => N.attention({ lq: 4, lk: 4, d: 4, q, k: q, v: q, out: new Float32Array(15) })).toThrow(/\[attention\] out is too small/);
+    expect(() => N.attention({ lq: 4, lk: 4, d: 4, q, k: q, v: q, kvDtype: "f16", out: new Float32Array(16) })).toThrow(/\[attention\] k: kvDtype f16 expects a Uint16Array of raw bits/);
   });
 
   it("allocates aligned external buffers and measures machine limits", () => {
@@ -346,7 +359,7 @@ extern "C" void mw_run(const mw_runtime* rt, void* const* buf, const int64_t* di
 }
 `);
       mismatch = lib("mismatch", `#include <cstdint>\nextern "C" int32_t mw_abi_version(void) { return 999; }\nextern "C" void mw_run() {}\n`);
-      noRun = lib("norun", `#include <cstdint>\nextern "C" int32_t mw_abi_version(void) { return 1; }\n`);
+      noRun = lib("norun", `#include <cstdint>\nextern "C" int32_t mw_abi_version(void) { return 2; }\n`);
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -357,7 +370,7 @@ extern "C" void mw_run(const mw_runtime* rt, void* const* buf, const int64_t* di
       const visits = new Int32Array(m * n), info = new BigInt64Array(4), fill = new Float32Array(n);
       const arena = N.allocAligned(4096);
       N.runLibrary(h, [a, b, c, visits, info, fill, new Float32Array(arena, 64, 8), null], dimsArray([m, n, k]));
-      expect(Array.from(info)).toEqual([1n, BigInt(N.threads()), 0n, 1n]);
+      expect(Array.from(info)).toEqual([2n, BigInt(N.threads()), 0n, 1n]);
       expect(visits.every((v) => v === 1)).toBe(true); // every C element finished exactly once
       expect(Array.from(fill)).toEqual(Array.from({ length: n }, (_, i) => 2 * i));
       for (let i = 0; i < m; i++)
@@ -375,7 +388,7 @@ extern "C" void mw_run(const mw_runtime* rt, void* const* buf, const int64_t* di
     });
 
     it("refuses libraries with another ABI version, missing symbols or bad paths", () => {
-      expect(() => N.loadLibrary(mismatch)).toThrow(/ABI version mismatch in .*mismatch\.so: expected 1, got 999/);
+      expect(() => N.loadLibrary(mismatch)).toThrow(/ABI version mismatch in .*mismatch\.so: expected 2, got 999/);
       expect(() => N.loadLibrary(noRun)).toThrow(/norun\.so does not export mw_run/);
       expect(() => N.loadLibrary(join(dir, "missing.so"))).toThrow(/\[loadLibrary\] cannot load .*missing\.so: .*No such file/);
     });

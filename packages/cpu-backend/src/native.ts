@@ -46,8 +46,10 @@ export interface AttentionOptions {
   d: number;
   dv?: number;
   q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
+  /** f32, or f16/bf16 raw bits (Uint16Array) with kvDtype. */
+  k: Float32Array | Uint16Array;
+  v: Float32Array | Uint16Array;
+  kvDtype?: "f32" | "f16" | "bf16";
   out: Float32Array;
   /** [batch, head, row] strides; defaults are contiguous [batch, heads, rows, d]. */
   qStrides?: readonly [number, number, number];

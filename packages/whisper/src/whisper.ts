@@ -192,7 +192,9 @@ export class Whisper {
   private exe(v: Variant, heads?: readonly AlignmentHead[]): Promise<Executable> {
     let p = this.exes.get(v);
     if (!p) {
-      const wd = { wdtype: this.opts.dtype };
+      // With f16 weights on cpu the cross-attention K/V are kept in f16 too, like whisper.cpp's:
+      // they are a fifth of what a decoder step reads, and the attention widens them in registers.
+      const wd = { wdtype: this.opts.dtype, crossDtype: this.opts.dtype === "f16" && this.device === "cpu" ? "f16" as const : "f32" as const };
       const d = this.config;
       const g: Graph =
         v === "encoder" ? buildEncoder(d, wd)

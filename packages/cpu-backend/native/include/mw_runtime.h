@@ -8,7 +8,7 @@
 extern "C" {
 #endif
 
-#define MW_ABI_VERSION 1
+#define MW_ABI_VERSION 2
 
 enum mw_dtype { MW_F32 = 0, MW_F16 = 1, MW_BF16 = 2, MW_I32 = 3, MW_I64 = 4, MW_BOOL = 5 };
 
@@ -36,11 +36,14 @@ typedef struct mw_gemm_args {
 // never stored). Per (batch, head): Q [lq, d], K [lk, d], V [lk, dv], out [lq, dv]; all strided.
 // causal: query i sees keys j <= i + (lk - lq) (so a decoder step over a kv-cache works).
 // mask (optional, f32, additive) is indexed [b, h, i, j] with its own strides (0 to broadcast).
+// K and V are f32, f16 or bf16 (kv_dtype; strides in elements): a decoder's cross-attention K/V
+// kept in f16 halve the bytes each step streams.
 typedef struct mw_attention_args {
   int64_t batch, heads, lq, lk, d, dv;
   const float* q; int64_t q_bs, q_hs, q_rs;   // batch, head, row strides; columns contiguous
-  const float* k; int64_t k_bs, k_hs, k_rs;
-  const float* v; int64_t v_bs, v_hs, v_rs;
+  const void* k; int64_t k_bs, k_hs, k_rs;
+  const void* v; int64_t v_bs, v_hs, v_rs;
+  int32_t kv_dtype;                           // MW_F32, MW_F16 or MW_BF16
   float* out; int64_t o_bs, o_hs, o_rs;
   const float* mask; int64_t m_bs, m_hs, m_rs, m_cs;
   float scale;

@@ -98,6 +98,21 @@ void check_extent(Napi::Env env, const char* op, const char* name, const View& v
                   std::to_string(v.length));
 }
 
+// The storage dtype named by option `key` (f32, f16 or bf16; f32 when absent), checked against
+// the arrays that hold it: Float32Array for f32, Uint16Array of raw bits for f16/bf16.
+int32_t get_dtype(Napi::Env env, Napi::Object o, const char* op, const char* key,
+                  std::initializer_list<std::pair<const char*, const View*>> arrays) {
+  std::string dt = o.Has(key) && o.Get(key).IsString() ? o.Get(key).As<Napi::String>().Utf8Value() : "f32";
+  if (dt != "f32" && dt != "f16" && dt != "bf16")
+    fail(env, std::string("[") + op + "] " + key + ": expected f32, f16 or bf16, got \"" + dt + "\"");
+  const napi_typedarray_type want = dt == "f32" ? napi_float32_array : napi_uint16_array;
+  for (auto [name, v] : arrays)
+    if (v->type != want)
+      fail(env, std::string("[") + op + "] " + name + ": " + key + " " + dt + " expects " +
+                    (dt == "f32" ? "a Float32Array" : "a Uint16Array of raw bits"));
+  return dt == "f32" ? MW_F32 : dt == "f16" ? MW_F16 : MW_BF16;
+}
+
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) fail(env, "[sgemm] expected an options object");
@@ -111,18 +126,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   View a = get_array(o, op, "a", true), b = get_array(o, op, "b", true), c = get_array(o, op, "c", true);
   if (a.type != napi_float32_array) fail(env, "[sgemm] a: expected a Float32Array");
   if (c.type != napi_float32_array) fail(env, "[sgemm] c: expected a Float32Array");
-  std::string bdt = o.Has("bDtype") && o.Get("bDtype").IsString() ? o.Get("bDtype").As<Napi::String>().Utf8Value()
-                                                                  : (b.type == napi_float32_array ? "f32" : "");
-  int32_t dt;
-  if (bdt == "f32") {
-    if (b.type != napi_float32_array) fail(env, "[sgemm] b: bDtype f32 expects a Float32Array");
-    dt = MW_F32;
-  } else if (bdt == "f16" || bdt == "bf16") {
-    if (b.type != napi_uint16_array) fail(env, "[sgemm] b: bDtype " + bdt + " expects a Uint16Array of raw bits");
-    dt = bdt == "f16" ? MW_F16 : MW_BF16;
-  } else {
-    fail(env, "[sgemm] bDtype: expected f32, f16 or bf16, got \"" + bdt + "\"");
-  }
+  int32_t dt = get_dtype(env, o, op, "bDtype", {{"b", &b}});
   auto as = get_strides(o, op, "aStrides", {m * k, k, 1});
   auto bs = get_strides(o, op, "bStrides", {k * n, n, 1});
   auto cs = get_strides(o, op, "cStrides", {m * n, n});
@@ -152,8 +156,9 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   if (B < 0 || H < 0 || lq < 0 || lk < 0 || d < 0 || dv < 0) fail(env, "[attention] sizes must be non-negative");
   View q = get_array(o, op, "q", true), k = get_array(o, op, "k", true), v = get_array(o, op, "v", true),
        out = get_array(o, op, "out", true), mask = get_array(o, op, "mask", false);
-  for (auto* p : {&q, &k, &v, &out})
-    if (p->type != napi_float32_array) fail(env, "[attention] q, k, v and out must be Float32Arrays");
+  for (auto* p : {&q, &out})
+    if (p->type != napi_float32_array) fail(env, "[attention] q and out must be Float32Arrays");
+  int32_t kv_dt = get_dtype(env, o, op, "kvDtype", {{"k", &k}, {"v", &v}});
   if (mask.data && mask.type != napi_float32_array) fail(env, "[attention] mask: expected a Float32Array");
   auto qs = get_strides(o, op, "qStrides", {H * lq * d, lq * d, d});
   auto ks = get_strides(o, op, "kStrides", {H * lk * d, lk * d, d});
@@ -169,8 +174,9 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   memset(&a, 0, sizeof a);
   a.batch = B, a.heads = H, a.lq = lq, a.lk = lk, a.d = d, a.dv = dv;
   a.q = (const float*)q.data, a.q_bs = qs[0], a.q_hs = qs[1], a.q_rs = qs[2];
-  a.k = (const float*)k.data, a.k_bs = ks[0], a.k_hs = ks[1], a.k_rs = ks[2];
-  a.v = (const float*)v.data, a.v_bs = vs[0], a.v_hs = vs[1], a.v_rs = vs[2];
+  a.k = k.data, a.k_bs = ks[0], a.k_hs = ks[1], a.k_rs = ks[2];
+  a.v = v.data, a.v_bs = vs[0], a.v_hs = vs[1], a.v_rs = vs[2];
+  a.kv_dtype = kv_dt;
   a.out = (float*)out.data, a.o_bs = os[0], a.o_hs = os[1], a.o_rs = os[2];
   a.mask = (const float*)mask.data, a.m_bs = ms[0], a.m_hs = ms[1], a.m_rs = ms[2], a.m_cs = ms[3];
   Napi::Value scale = o.Get("scale");

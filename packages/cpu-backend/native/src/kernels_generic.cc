@@ -62,15 +62,11 @@ void exp_sub_row(float* row, int64_t n, float m) {
   for (int64_t j = 0; j < n; j++) row[j] = fast_exp(row[j] - m);
 }
 
-// Defined after kernels.inc, whose load_b it reads B with.
+// Defined after kernels.inc, whose load_b they read B and V with.
 void dot_cols(const float* a, int64_t lda, int64_t m, const void* b, int32_t dt, int64_t ldb,
               int64_t k, int64_t n, float* out, int64_t ldo, float alpha);
 
-void weighted_rows(const float* w, const float* v, int64_t ldv, int64_t n, int64_t dv, float* o) {
-  for (int64_t c = 0; c < dv; c++) o[c] = 0.f;
-  for (int64_t j = 0; j < n; j++)
-    for (int64_t c = 0; c < dv; c++) o[c] += w[j] * v[j * ldv + c];
-}
+void weighted_rows(const float* w, const void* v, int32_t dt, int64_t ldv, int64_t n, int64_t dv, float* o);
 
 void exp_sub_vec(float* x, const float* m, int64_t n) {
   for (int64_t j = 0; j < n; j++) x[j] = fast_exp(x[j] - m[j]);
@@ -95,6 +91,12 @@ void dot_cols(const float* a, int64_t lda, int64_t m, const void* b, int32_t dt,
       for (int l = 0; l < 16; l++) s += lane[l];
       out[i * ldo + j] = alpha * s;
     }
+}
+
+void weighted_rows(const float* w, const void* v, int32_t dt, int64_t ldv, int64_t n, int64_t dv, float* o) {
+  for (int64_t c = 0; c < dv; c++) o[c] = 0.f;
+  for (int64_t j = 0; j < n; j++)
+    for (int64_t c = 0; c < dv; c++) o[c] += w[j] * load_b(v, dt, j * ldv + c);
 }
 
 }  // namespace

@@ -84,17 +84,24 @@ std::vector<float> run_gemm(const GemmCase& cs, double* max_err) {
   return c;
 }
 
-std::vector<float> run_attention(int64_t H, int64_t lq, int64_t lk, int64_t d, bool causal, bool mask, double* max_err) {
+std::vector<float> run_attention(int64_t H, int64_t lq, int64_t lk, int64_t d, bool causal, bool mask, double* max_err,
+                                 bool half_kv = false) {
   std::vector<float> q(H * lq * d), k(H * lk * d), v(H * lk * d), o(H * lq * d), mk(lq * lk);
+  std::vector<uint16_t> kh, vh;  // f16 K/V: the kernel reads the bits, the reference their values
   for (auto& x : q) x = uni();
   for (auto& x : k) x = uni();
   for (auto& x : v) x = uni();
+  if (half_kv) {
+    for (auto& x : k) kh.push_back(to_half(x)), x = mw::half_to_float(kh.back());
+    for (auto& x : v) vh.push_back(to_half(x)), x = mw::half_to_float(vh.back());
+  }
   for (auto& x : mk) x = uni() < -0.8f ? -INFINITY : uni();
   mw_attention_args a{};
   a.batch = 1, a.heads = H, a.lq = lq, a.lk = lk, a.d = d, a.dv = d;
   a.q = q.data(), a.q_hs = lq * d, a.q_rs = d;
-  a.k = k.data(), a.k_hs = lk * d, a.k_rs = d;
-  a.v = v.data(), a.v_hs = lk * d, a.v_rs = d;
+  a.k = half_kv ? (const void*)kh.data() : k.data(), a.k_hs = lk * d, a.k_rs = d;
+  a.v = half_kv ? (const void*)vh.data() : v.data(), a.v_hs = lk * d, a.v_rs = d;
+  a.kv_dtype = half_kv ? MW_F16 : MW_F32;
   a.out = o.data(), a.o_hs = lq * d, a.o_rs = d;
   a.mask = mask ? mk.data() : nullptr, a.m_rs = lk, a.m_cs = 1;
   a.scale = 1.f / sqrtf((float)d), a.causal = causal;
@@ -165,6 +172,12 @@ int main() {
       run_attention(t[0], t[1], t[2], t[3], t[4], !t[4], &err);
       snprintf(what, sizeof what, "attention h%ld %ldx%ld d%ld %s", (long)t[0], (long)t[1], (long)t[2], (long)t[3],
                t[4] ? "causal" : "mask");
+      report(name, what, err);
+    }
+    for (auto& t : {att[3], att[4]}) {  // f16 K/V: the row path and the packed one
+      double err;
+      run_attention(t[0], t[1], t[2], t[3], t[4], !t[4], &err, true);
+      snprintf(what, sizeof what, "attention f16 K/V h%ld %ldx%ld d%ld", (long)t[0], (long)t[1], (long)t[2], (long)t[3]);
       report(name, what, err);
     }
     // Same answer, bit for bit, on 1 thread and on all of them.

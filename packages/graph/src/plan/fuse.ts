@@ -24,6 +24,11 @@ export interface PlanOptions {
   backend?: string;
   /** Fuse the attention pattern into one kernel (default true). */
   attention?: boolean;
+  /**
+   * The backend's attention kernel reads f16/bf16 K and V in place (both of one dtype), so a
+   * cast of stored half K/V to f32 is absorbed instead of materialised (default false).
+   */
+  halfKV?: boolean;
 }
 
 /** A load source of a lazy value: memory through a view, or the result of its draft kernel. */
@@ -808,7 +813,15 @@ class PlanBuilder {
     const ktl = peel(this.use(mt.kt));
     const ks = [...kts.slice(0, -2), lk, d];
     const kl = this.transform(ktl, ks, (v) => permuteView(v, swap));
-    const qv = operand(ql, qs), kv = operand(kl, ks), vv = operand(this.use(mt.v), vs);
+    const vl = this.use(mt.v);
+    // Stored f16/bf16 K and V widened by a cast: read in place when the backend can.
+    const hk = this.opts.halfKV ? halfSource(kl, this.buffers) : undefined;
+    const hv = this.opts.halfKV ? halfSource(vl, this.buffers) : undefined;
+    const halfKV = hk && hv && hk.dtype === hv.dtype && dimEq(hk.view.strides[rank - 1]!, 1) && dimEq(hv.view.strides[rank - 1]!, 1);
+    const full = (v: View, shape: readonly Dim[]) => broadcastView(v, shape, [...lead, ...shape.slice(-2)]);
+    const qv = operand(ql, qs);
+    const kv = halfKV ? full(hk.view, ks) : operand(kl, ks);
+    const vv = halfKV ? full(hv.view, vs) : operand(vl, vs);
     let mask: View | null = null;
     if (mt.masks.length) {
       const scoreShape = [...lead, lq, lk];
@@ -827,7 +840,7 @@ class PlanBuilder {
       const s4 = lb === 0 ? [0, 0, ...st] : lb === 1 ? [0, ...st] : [...st];
       return { ...v, strides: s4 };
     };
-    const nodes = [...mt.absorbed, node.id];
+    const nodes = [...mt.absorbed, ...(halfKV ? [...kl.nodes, ...vl.nodes] : []), node.id];
     this.emit({
       kind: "attention", name: this.kernelName(nodes, "attention"), nodes,
       batch: rank === 4 ? lead[0]! : 1, heads: rank >= 3 ? lead[lead.length - 1]! : 1, lq, lk, d, dv,

@@ -8,7 +8,7 @@ import type { AlignmentHead, WhisperDims } from "./dims.js";
 import { Weights, attention, layerNorm, linear, mlp } from "./layers.js";
 import type { BuildOptions } from "./encoder.js";
 
-/** enc [batch, n_audio_ctx, d] -> per layer cross K then V, each [batch, n_audio_ctx, d]. */
+/** enc [batch, n_audio_ctx, d] -> per layer cross K then V, each [batch, n_audio_ctx, d] (opts.crossDtype). */
 export function buildCrossKV(dims: WhisperDims, opts: BuildOptions = {}): Graph {
   const d = dims.nTextState, da = dims.nAudioState;
   const g = new Graph("whisper_cross_kv", [new TensorType("f32", ["batch", dims.nAudioCtx, da])]);
@@ -20,7 +20,8 @@ export function buildCrossKV(dims: WhisperDims, opts: BuildOptions = {}): Graph 
       const p = `decoder.blocks.${i}.cross_attn`;
       outs.push(linear(w, enc, `${p}.key`, da, d, false), linear(w, enc, `${p}.value`, da, d));
     }
-    g.output(...outs);
+    const dt = opts.crossDtype ?? "f32";
+    g.output(...outs.map((o) => (dt === "f32" ? o : ops.cast(o, dt))));
     return g;
   });
 }
@@ -40,24 +41,26 @@ export interface DecoderVariant {
 
 /**
  * Inputs, in order: tokens i32 [batch, n]; when `cache`, self K and V [batch, past, d] for each
- * layer (K0, V0, K1, V1, …); cross K and V [batch, n_audio_ctx, d] for each layer likewise.
+ * layer (K0, V0, K1, V1, …); cross K and V [batch, n_audio_ctx, d] (opts.crossDtype) for each
+ * layer likewise.
  * Outputs: logits, then the new self K and V [batch, past+n, d] per layer, then (alignment
  * variant) the alignment scores.
  */
 export function buildDecoder(dims: WhisperDims, variant: DecoderVariant, opts: BuildOptions = {}): Graph {
   const d = dims.nTextState, L = dims.nTextLayer, S = dims.nAudioCtx;
   const past: Dim = variant.cache ? "past" : 0;
-  const kvType = (len: Dim) => new TensorType("f32", ["batch", len, d]);
+  const crossDt = opts.crossDtype ?? "f32";
+  const kvType = (len: Dim, dt: "f32" | "f16" = "f32") => new TensorType(dt, ["batch", len, d]);
   const types: TensorType[] = [new TensorType("i32", ["batch", "n"])];
   if (variant.cache) for (let i = 0; i < 2 * L; i++) types.push(kvType("past"));
-  for (let i = 0; i < 2 * L; i++) types.push(kvType(S));
+  for (let i = 0; i < 2 * L; i++) types.push(kvType(S, crossDt));
   const name = `whisper_decoder${variant.cache ? "_cached" : ""}${variant.lastOnly ? "_last" : ""}${variant.alignmentHeads ? "_align" : ""}`;
   const g = new Graph(name, types);
   return g.build(() => {
     const w = new Weights(g, opts.wdtype ?? "f32");
     const tokens = g.inputs[0]!;
     const selfIn = variant.cache ? g.inputs.slice(1, 1 + 2 * L) : [];
-    const crossIn = g.inputs.slice(1 + selfIn.length);
+    const crossIn = g.inputs.slice(1 + selfIn.length).map((c) => (crossDt === "f32" ? c : ops.cast(c, "f32")));
     const pos = w.get("decoder.positional_embedding", [dims.nTextCtx, d]);
     // Positions [past, past+n): symbolic bounds, so one compiled graph serves every step.
     const end = variant.cache ? "past+n" : "n";

@@ -10,6 +10,12 @@ import type { WeightDType } from "./params.js";
 export interface BuildOptions {
   /** Storage dtype of the matrices (default f32); compute is f32. */
   wdtype?: WeightDType;
+  /**
+   * Storage dtype of the cross-attention K/V that buildCrossKV returns and buildDecoder takes
+   * (default f32). f16 halves what every decoder step reads from them (on cpu, the attention
+   * kernel widens them in registers); the decoder computes in f32 either way.
+   */
+  crossDtype?: "f32" | "f16";
 }
 
 /** Pre-norm residual self-attention block of the encoder. */

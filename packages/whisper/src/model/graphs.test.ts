@@ -29,6 +29,13 @@ describe("graph signatures", () => {
     expect(types(g.outputs)).toEqual(["f32[batch, 1, 51864]", ...Array(4).fill("f32[batch, n+past, 64]")]);
   });
 
+  it("cross K/V in f16: returned as f16, taken as f16 and widened in the decoder", () => {
+    expect(types(buildCrossKV(cfg, { crossDtype: "f16" }).outputs)).toEqual(Array(4).fill("f16[batch, 1500, 64]"));
+    const g = buildDecoder(cfg, { cache: true, lastOnly: true }, { crossDtype: "f16" });
+    expect(types(g.inputs).slice(5)).toEqual(Array(4).fill("f16[batch, 1500, 64]"));
+    for (const x of g.inputs.slice(5)) expect(g.nodes.some((n) => n.op === "cast" && n.inputs[0] === x.id)).toBe(true);
+  });
+
   it("first pass with every position's logits and the alignment scores", () => {
     const g = buildDecoder(cfg, { cache: false, lastOnly: false, alignmentHeads: [{ layer: 1, head: 0 }, { layer: 0, head: 1 }] });
     expect(types(g.inputs)).toEqual(["i32[batch, n]", ...Array(4).fill("f32[batch, 1500, 64]")]);

@@ -160,12 +160,13 @@ export class DecoderSession {
   }
 }
 
-/** Rows `indices` of a [B, T, d] tensor, in that order (a copy). */
+/** Rows `indices` of a [B, T, d] tensor (any dtype), in that order (a copy). */
 function gatherRows(t: Tensor, indices: readonly number[]): Tensor {
   const [, len, d] = t.shape as [number, number, number];
-  const src = t.toFloat32Array(), n = len * d, out = new Float32Array(indices.length * n);
-  indices.forEach((i, r) => out.set(src.subarray(i * n, (i + 1) * n), r * n));
-  return new Tensor("f32", [indices.length, len, d], out);
+  const n = len * d, out = new Tensor(t.dtype, [indices.length, len, d]);
+  const src = t.data as Float32Array, dst = out.data as Float32Array;
+  indices.forEach((i, r) => dst.set(src.subarray(i * n, (i + 1) * n), r * n));
+  return out;
 }
 
 /** The first `keep` positions of a [B, T, d] tensor (a copy). */
