@@ -54,6 +54,17 @@ describe.skipIf(!hasCpu)("max-whisper transcribe (cpu)", () => {
     const srt = readFileSync(join(out, "jfk.srt"), "utf8");
     expect(srt.startsWith("1\n00:00:")).toBe(true);
   }, 180_000);
+
+  it("runs with f16 weights (--dtype f16)", async () => {
+    const out = tmp();
+    const r = await run(["transcribe", JFK, "--model", MICRO_DIR, "--device", "cpu", "--dtype", "f16", "--output-dir", out,
+      "--output-format", "json", "--temperature", "0", "--temperature-increment-on-fallback", "none"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, "jfk.json"), "utf8"));
+    expect(json.segments.length).toBeGreaterThan(0);
+    expect(r.stdout.trim()).toBe(json.text.trim());
+  }, 180_000);
 });
 
 describe("max-whisper transcribe: bad inputs", () => {
@@ -93,5 +104,6 @@ describe("max-whisper transcribe: bad inputs", () => {
   it("a bad option value", async () => {
     const out = tmp();
     await expectFailure([JFK, "--output-format", "docx"], /--output-format: expected txt, json, srt, vtt or all, got "docx"/, out);
+    await expectFailure([JFK, "--dtype", "f64"], /--dtype: expected f32 or f16, got "f64"/, out);
   }, 60_000);
 });

@@ -23,6 +23,7 @@ Options:
   --output-format txt|json|srt|vtt|all   (default all)
   --output-dir DIR                 where outputs go (default .)
   --threads N                      cpu worker threads (default: all cores)
+  --dtype f32|f16                  weight storage; f16 halves what each decoder step reads (default f32)
   --no-timestamps                  decode without timestamp tokens (whole 30 s windows)
   --temperature T                  first temperature (default 0), or a comma list used as given
   --temperature-increment-on-fallback X|none   fallback temperatures T, T+X, ... up to 1.0 (default 0.2)
@@ -74,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
         "output-format": { type: "string", default: "all" },
         "output-dir": { type: "string", default: "." },
         threads: { type: "string" },
+        dtype: { type: "string", default: "f32" },
         "no-timestamps": { type: "boolean", default: false },
         temperature: { type: "string" },
         "temperature-increment-on-fallback": { type: "string" },
@@ -128,6 +130,8 @@ export async function main(argv: string[]): Promise<number> {
       wordTimestamps: v["word-timestamps"],
     };
     const threads = parseNumber("threads", v.threads, true, 1);
+    const dtype = v.dtype;
+    if (dtype !== "f32" && dtype !== "f16") throw new CliError(`--dtype: expected f32 or f16, got "${v.dtype}"`, 2);
     await mkdir(v["output-dir"]!, { recursive: true });
 
     let model: Whisper | undefined;
@@ -138,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!model) {
           const dl = process.stderr.isTTY ? downloadProgressBar() : undefined;
           try {
-            model = await Whisper.load(v.model!, { device, threads, download: { onProgress: dl?.onProgress } });
+            model = await Whisper.load(v.model!, { device, threads, dtype, download: { onProgress: dl?.onProgress } });
           } catch (e) {
             throw new CliError(`--model ${v.model}: ${oneLine(e)}`);
           } finally {
