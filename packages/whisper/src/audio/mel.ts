@@ -78,6 +78,7 @@ function reflectIndex(i: number, n: number): number {
 }
 
 const spectrum = new RealPowerSpectrum(N_FFT);
+const LOG10_FLOOR = Math.log10(1e-10);
 // Periodic Hann window, as torch.hann_window(400) builds it.
 const HANN = Float64Array.from({ length: N_FFT }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N_FFT));
 
@@ -105,17 +106,22 @@ export function logMelSpectrogram(samples: Float32Array, nMels = 80, padding = 0
   const frame = new Float64Array(N_FFT);
   const mel = new Float64Array(nMels * nFrames);
   const half = N_FFT / 2;
+  const len = samples.length;
   for (let f = 0; f < nFrames; f++) {
     const t0 = f * HOP_LENGTH - half;
-    // Only frames touching either edge need the reflect rule.
     let any = 0;
-    if (t0 >= 0 && t0 + N_FFT <= samples.length) {
-      for (let t = 0; t < N_FFT; t++) any += Math.abs((frame[t] = samples[t0 + t]! * HANN[t]!));
+    if (t0 >= 0 && t0 + N_FFT <= n) {
+      // Inside the padded signal: samples, then the zero padding. A frame wholly in the padding
+      // (most of a short clip padded to 30 s) is silent: its mel column stays 0.
+      if (t0 >= len) continue;
+      const m = Math.min(N_FFT, len - t0);
+      for (let t = 0; t < m; t++) any += Math.abs((frame[t] = samples[t0 + t]! * HANN[t]!));
+      frame.fill(0, m);
     } else {
+      // Frames touching either end of the padded signal follow the reflect rule.
       for (let t = 0; t < N_FFT; t++) any += Math.abs((frame[t] = at(t0 + t) * HANN[t]!));
     }
-    // Padding gives silent frames (a short clip padded to 30 s is mostly silence): their
-    // spectrum is exactly zero, so the FFT is skipped.
+    // Silence inside the clip has an exactly zero spectrum too: the FFT is skipped.
     if (any === 0) power.fill(0);
     else spectrum.compute(frame, power);
     for (let m = 0; m < nMels; m++) {
@@ -128,7 +134,9 @@ export function logMelSpectrogram(samples: Float32Array, nMels = 80, padding = 0
 
   let max = -Infinity;
   for (let i = 0; i < mel.length; i++) {
-    const v = Math.log10(Math.max(mel[i]!, 1e-10));
+    // log10(max(x, 1e-10)); the silent frames' zeros all take the floor, computed once.
+    const x = mel[i]!;
+    const v = x > 1e-10 ? Math.log10(x) : LOG10_FLOOR;
     mel[i] = v;
     if (v > max) max = v;
   }
