@@ -82,6 +82,37 @@ const LOG10_FLOOR = Math.log10(1e-10);
 // Periodic Hann window, as torch.hann_window(400) builds it.
 const HANN = Float64Array.from({ length: N_FFT }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N_FFT));
 
+/** frame = samples[t0..t0+400) (zeros past the end) · Hann; returns Σ|frame|. */
+function windowed(samples: Float32Array, t0: number, frame: Float64Array): number {
+  const m = Math.min(N_FFT, samples.length - t0);
+  let any = 0;
+  for (let t = 0; t < m; t++) any += Math.abs((frame[t] = samples[t0 + t]! * HANN[t]!));
+  frame.fill(0, m);
+  return any;
+}
+
+/** mel[b, f] = Σ_k bank[b, k] · power[k] over each band's nonzero bins. */
+function applyBank(bank: MelBank, power: Float64Array, mel: Float64Array, f: number, nFrames: number): void {
+  for (let m = 0; m < bank.nMels; m++) {
+    let acc = 0;
+    const row = m * N_BINS;
+    for (let k = bank.start[m]!; k < bank.end[m]!; k++) acc += bank.dense[row + k]! * power[k]!;
+    mel[m * nFrames + f] = acc;
+  }
+}
+
+/** x = log10(max(x, 1e-10)) in place (the silent frames' zeros take the floor, computed once); returns the max. */
+function log10InPlace(mel: Float64Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < mel.length; i++) {
+    const x = mel[i]!;
+    const v = x > 1e-10 ? Math.log10(x) : LOG10_FLOOR;
+    mel[i] = v;
+    if (v > max) max = v;
+  }
+  return max;
+}
+
 /**
  * Log-mel spectrogram of 16 kHz mono samples, exactly as whisper computes it: `padding` zeros are
  * appended, then a centred STFT (reflect padding 200, periodic Hann, hop 160, last frame dropped),
@@ -107,39 +138,28 @@ export function logMelSpectrogram(samples: Float32Array, nMels = 80, padding = 0
   const mel = new Float64Array(nMels * nFrames);
   const half = N_FFT / 2;
   const len = samples.length;
+  // The per-frame work is in small functions: V8 optimises them within the first call (a few
+  // thousand frames), where one big loop would wait for on-stack replacement.
   for (let f = 0; f < nFrames; f++) {
     const t0 = f * HOP_LENGTH - half;
-    let any = 0;
+    let any: number;
     if (t0 >= 0 && t0 + N_FFT <= n) {
       // Inside the padded signal: samples, then the zero padding. A frame wholly in the padding
       // (most of a short clip padded to 30 s) is silent: its mel column stays 0.
       if (t0 >= len) continue;
-      const m = Math.min(N_FFT, len - t0);
-      for (let t = 0; t < m; t++) any += Math.abs((frame[t] = samples[t0 + t]! * HANN[t]!));
-      frame.fill(0, m);
+      any = windowed(samples, t0, frame);
     } else {
       // Frames touching either end of the padded signal follow the reflect rule.
+      any = 0;
       for (let t = 0; t < N_FFT; t++) any += Math.abs((frame[t] = at(t0 + t) * HANN[t]!));
     }
-    // Silence inside the clip has an exactly zero spectrum too: the FFT is skipped.
-    if (any === 0) power.fill(0);
-    else spectrum.compute(frame, power);
-    for (let m = 0; m < nMels; m++) {
-      let acc = 0;
-      const row = m * N_BINS;
-      for (let k = bank.start[m]!; k < bank.end[m]!; k++) acc += bank.dense[row + k]! * power[k]!;
-      mel[m * nFrames + f] = acc;
-    }
+    // Silence inside the clip (or zeros appended by pad_or_trim) has an exactly zero spectrum
+    // too: its mel column stays 0.
+    if (any === 0) continue;
+    spectrum.compute(frame, power);
+    applyBank(bank, power, mel, f, nFrames);
   }
-
-  let max = -Infinity;
-  for (let i = 0; i < mel.length; i++) {
-    // log10(max(x, 1e-10)); the silent frames' zeros all take the floor, computed once.
-    const x = mel[i]!;
-    const v = x > 1e-10 ? Math.log10(x) : LOG10_FLOOR;
-    mel[i] = v;
-    if (v > max) max = v;
-  }
+  const max = log10InPlace(mel);
   const floor = max - 8;
   const data = new Float32Array(mel.length);
   for (let i = 0; i < mel.length; i++) data[i] = (Math.max(mel[i]!, floor) + 4) / 4;
