@@ -383,19 +383,23 @@ class KernelGen {
       const stores = k.stores.map((s) => ({ ...s, expr: useCache(s.expr) }));
       // The store pass is the second one when there is a single reduction: it prefetches then.
       const second = k.reductions.length === 1;
-      const storeBody = (to: (i: number, v: string, at: (vi: number) => string) => string): Body => (at) => {
+      const direct: Body = (at) => {
         this.emitLoads(k.loads, usedArgs(stores.map((s) => s.expr)), at);
-        const em = new CExprEmitter(DL, { arg: (i) => `a${i}`, var: (n) => n, dim: cd });
-        const vals = stores.map((s) => em.emit(s.expr));
-        w.many(em.lines);
-        vals.forEach((v, i) => w.line(to(i, v, at)));
+        this.emitStores(new CExprEmitter(DL, { arg: (i) => `a${i}`, var: (n) => n, dim: cd }), stores, (i) => at(nl + i));
       };
-      const direct = storeBody((i, v, at) => `b${stores[i]!.view.buffer}[${at(nl + i)}] = ${cStore(DL, this.dtypeOf(stores[i]!.view), v)};`);
       if (streamOut) {
-        // Large results: the row goes to an L1 buffer, then out with streaming stores.
+        // Large results: the row goes to an L1 buffer (a store at index j), then out with
+        // streaming stores.
         w.open("if (mw_big) {");
         w.line(`alignas(64) float st_row[${rowLen}];`);
-        (second ? prefetchingPass : pass)(storeBody((_, v) => `st_row[j] = ${v};`), "#pragma omp simd");
+        const toRow: Body = (at) => {
+          this.emitLoads(k.loads, usedArgs(stores.map((s) => s.expr)), at);
+          const em = new CExprEmitter(DL, { arg: (i) => `a${i}`, var: (n) => n, dim: cd });
+          const v = em.emit(stores[0]!.expr);
+          w.many(em.lines);
+          w.line(`st_row[j] = ${v};`);
+        };
+        (second ? prefetchingPass : pass)(toRow, "#pragma omp simd");
         w.line(`mw_stream_f32(&b${stores[0]!.view.buffer}[o${nl}], st_row, ${rowLen});`);
         w.close().open("else {");
         pass(direct, "#pragma omp simd");

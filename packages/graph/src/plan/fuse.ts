@@ -795,10 +795,11 @@ class PlanBuilder {
       scale *= c.v;
       return { ...l, expr: x };
     };
-    // Each operand as a [lead.., rows, cols] view with unit column stride, copying when needed.
-    const operand = (l: Lazy, shape: readonly Dim[]): View => {
+    // Each operand as a [lead.., rows, cols] view with unit column stride, copying when needed
+    // (`stored`: a view already resolved, e.g. half K/V read in place).
+    const operand = (l: Lazy, shape: readonly Dim[], stored?: View): View => {
       const full = [...lead, ...shape.slice(-2)];
-      let v = this.trivialView(l);
+      let v = stored ?? this.trivialView(l);
       if (!v) v = this.materialize(l);
       let bv = broadcastView(v, shape, full);
       if (!dimEq(bv.strides[rank - 1]!, 1)) {
@@ -818,10 +819,7 @@ class PlanBuilder {
     const hk = this.opts.halfKV ? halfSource(kl, this.buffers) : undefined;
     const hv = this.opts.halfKV ? halfSource(vl, this.buffers) : undefined;
     const halfKV = hk && hv && hk.dtype === hv.dtype && dimEq(hk.view.strides[rank - 1]!, 1) && dimEq(hv.view.strides[rank - 1]!, 1);
-    const full = (v: View, shape: readonly Dim[]) => broadcastView(v, shape, [...lead, ...shape.slice(-2)]);
-    const qv = operand(ql, qs);
-    const kv = halfKV ? full(hk.view, ks) : operand(kl, ks);
-    const vv = halfKV ? full(hv.view, vs) : operand(vl, vs);
+    const qv = operand(ql, qs), kv = operand(kl, ks, halfKV ? hk.view : undefined), vv = operand(vl, vs, halfKV ? hv.view : undefined);
     let mask: View | null = null;
     if (mt.masks.length) {
       const scoreShape = [...lead, lq, lk];
