@@ -152,6 +152,19 @@ function usedArgs(exprs: readonly Expr[]): Set<number> {
   return s;
 }
 
+/**
+ * A sum reduction's term of the form exp(arg - shift) with a shift that is the same along the
+ * row (earlier reductions of the row, constants, dims): softmax's second pass, which
+ * mw_exp_shift_sum runs with several vectors in flight.
+ */
+function expShift(term: Expr, rowVars: ReadonlySet<string>): { arg: number; shift: Expr } | undefined {
+  if (term.k !== "unary" || term.op !== "exp" || term.dtype !== "f32") return undefined;
+  const d = term.a;
+  if (d.k !== "binary" || d.op !== "sub" || d.a.k !== "arg" || d.a.dtype !== "f32" || exprDType(d.b) !== "f32") return undefined;
+  const perRow = !exprUses(d.b, (x) => x.k === "arg" || x.k === "index" || (x.k === "var" && !rowVars.has(x.name)));
+  return perRow ? { arg: d.a.arg, shift: d.b } : undefined;
+}
+
 class KernelGen {
   constructor(private readonly plan: KernelPlan, private readonly w: Writer, private readonly name: string) {}
 
@@ -367,7 +380,16 @@ class KernelGen {
           if (isF) w.line(`${nan} |= (${v} != ${v});`);
         }
       };
-      if (ri === 1) passMaybePrefetching(reduce, pragma);
+      const shifted = red.op === "sum" ? expShift(expr, new Set(k.reductions.slice(0, ri).map((r) => r.name))) : undefined;
+      if (shifted && innerShape.length === 1 && innerStrides[shifted.arg]![0] === 1 && this.dtypeOf(k.loads[shifted.arg]!) === "f32") {
+        // exp(x - shift) over a contiguous f32 row (softmax's sum): the interleaved helper.
+        const v = k.loads[shifted.arg]!;
+        const pf = ri === 1 && streamed.some(({ i }) => i === shifted.arg) ? `mw_big && pf_ok ? &b${v.buffer}[pf_o${shifted.arg}] : nullptr` : "nullptr";
+        const em = new CExprEmitter(DL, { arg: (i) => `a${i}`, var: (n) => n, dim: cd });
+        const sh = em.emit(shifted.shift);
+        w.many(em.lines);
+        w.line(`${red.name} = mw_exp_shift_sum(&b${v.buffer}[o${shifted.arg}], ${sh}, ${cacheName ?? "nullptr"}, ${cd(innerShape[0]!)}, ${pf});`);
+      } else if (ri === 1) passMaybePrefetching(reduce, pragma);
       else pass(reduce, pragma);
       if (red.op !== "sum" && isF) w.line(`if (${nan}) ${red.name} = NAN;`);
     });

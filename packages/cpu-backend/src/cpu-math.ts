@@ -72,4 +72,59 @@ static inline float mw_tanhf(float x) {
   const float big = x < 0 ? -t : t;
   return x != x ? x : (a < 0.3125f ? small : big);
 }
+// Softmax's exp pass over one contiguous row: out[j] = exp(x[j] - shift) (out may be null),
+// returning the sum; \`ahead\` (may be null) is the same row of a later row, prefetched a step at a
+// time. The arithmetic is mw_expf's, operation for operation (so the values are the same), but
+// on four vectors at once with their steps interleaved: one vector's exp is a ~55-cycle chain
+// of dependent FMAs, and the out-of-order window holds only a few of them, so a plain
+// vectorised loop waits on latency (measured: 0.84-0.90x the time of that loop for the whole
+// softmax, 6x1500x1500, two threads).
+#if defined(__AVX2__) && defined(__FMA__)
+static inline void mw_exp8x4(__m256* v) {
+  const __m256 sh = _mm256_set1_ps(12582912.0f);
+  __m256 n[4], r[4], p[4];
+  for (int u = 0; u < 4; ++u) n[u] = _mm256_sub_ps(_mm256_fmadd_ps(v[u], _mm256_set1_ps(1.44269504f), sh), sh);
+  for (int u = 0; u < 4; ++u) r[u] = _mm256_fnmadd_ps(n[u], _mm256_set1_ps(0.693145752f), v[u]);
+  for (int u = 0; u < 4; ++u) r[u] = _mm256_fnmadd_ps(n[u], _mm256_set1_ps(1.42860677e-6f), r[u]);
+  for (int u = 0; u < 4; ++u) p[u] = _mm256_fmadd_ps(_mm256_set1_ps(1.98412698e-4f), r[u], _mm256_set1_ps(1.38888889e-3f));
+  const float c[6] = { 8.33333333e-3f, 4.16666667e-2f, 1.66666667e-1f, 0.5f, 1.0f, 1.0f };
+  for (int k = 0; k < 6; ++k)
+    for (int u = 0; u < 4; ++u) p[u] = _mm256_fmadd_ps(p[u], r[u], _mm256_set1_ps(c[k]));
+  const __m256i bias = _mm256_set1_epi32(127);
+  for (int u = 0; u < 4; ++u) {
+    const __m256i ni = _mm256_cvttps_epi32(n[u]), n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+    const __m256 y = _mm256_mul_ps(_mm256_mul_ps(p[u], s1), s2);
+    const __m256 capped = _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(v[u], _mm256_set1_ps(88.8f), _CMP_GT_OQ));
+    v[u] = _mm256_and_ps(capped, _mm256_cmp_ps(v[u], _mm256_set1_ps(-104.0f), _CMP_NLT_UQ));
+  }
+}
+#endif
+static inline float mw_exp_shift_sum(const float* x, float shift, float* out, int64_t n, const float* ahead) {
+  int64_t j = 0;
+  float sum = 0.0f;
+#if defined(__AVX2__) && defined(__FMA__)
+  const __m256 m = _mm256_set1_ps(shift);
+  __m256 acc = _mm256_setzero_ps();
+  for (; j + 32 <= n; j += 32) {
+    if (ahead) { __builtin_prefetch(ahead + j); __builtin_prefetch(ahead + j + 16); }
+    __m256 v[4];
+    for (int u = 0; u < 4; ++u) v[u] = _mm256_sub_ps(_mm256_loadu_ps(x + j + 8 * u), m);
+    mw_exp8x4(v);
+    if (out) for (int u = 0; u < 4; ++u) _mm256_storeu_ps(out + j + 8 * u, v[u]);
+    acc = _mm256_add_ps(acc, _mm256_add_ps(_mm256_add_ps(v[0], v[1]), _mm256_add_ps(v[2], v[3])));
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  for (int u = 0; u < 8; ++u) sum += lanes[u];
+#endif
+  #pragma omp simd reduction(+:sum)
+  for (int64_t i = j; i < n; ++i) {
+    const float e = mw_expf(x[i] - shift);
+    if (out) out[i] = e;
+    sum += e;
+  }
+  return sum;
+}
 `;

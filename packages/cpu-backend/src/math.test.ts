@@ -98,8 +98,37 @@ describe("cpu math", () => {
     // otherwise), each computing exp once; the store passes after it only read the kept terms.
     const stores = body.indexOf("float st_row[1500]");
     expect(stores).toBeGreaterThan(0);
-    expect(body.slice(0, stores).match(/mw_expf\(/g)?.length).toBe(2);
+    // The sum pass is one call of the interleaved helper, which writes the kept terms.
+    expect(body.slice(0, stores)).not.toContain("mw_expf(");
+    expect(body.slice(0, stores).match(/= mw_exp_shift_sum\(&b0\[o0\], r0, rc_r1, 1500, mw_big && pf_ok \? &b0\[pf_o0\] : nullptr\);/g)?.length).toBe(1);
     expect(body.slice(stores)).not.toContain("mw_expf(");
     expect(body.slice(stores).match(/rc_r\d+\[j\]/g)?.length).toBe(2);
+  });
+
+  it("softmax's interleaved exp gives the exp op's values bit for bit, through the subnormals", async () => {
+    // Each row holds one 0 (the max) and 1499 values in [-110, -25], whose exps sum to less than
+    // half an ulp of 1: the row's sum is exactly 1, so softmax's result is its exp term itself.
+    const rows = 97, width = 1500;
+    const xs = new Float32Array(rows * width);
+    const grid = rows * (width - 1);
+    let q = 0;
+    for (let r = 0; r < rows; r++) {
+      xs[r * width + (r % width)] = 0;
+      for (let j = 0; j < width; j++) if (j !== r % width) xs[r * width + j] = -110 + (85 * q++) / (grid - 1);
+    }
+    const g = new Graph("sm", [new TensorType("f32", [rows, width])]);
+    g.output(ops.softmax(g.inputs[0]!, -1));
+    const exe = await compile(g, { device: "cpu" });
+    const [y] = await exe.execute(new Tensor("f32", [rows, width], xs));
+    exe.dispose();
+    const want = await apply("exp", xs);
+    const got = y!.data as Float32Array;
+    let diff = 0, subnormal = 0;
+    for (let i = 0; i < xs.length; i++) {
+      if (!Object.is(got[i], want[i])) diff++;
+      if (want[i]! > 0 && want[i]! < 1.1754943508222875e-38) subnormal++;
+    }
+    expect(subnormal).toBeGreaterThan(10_000);
+    expect(diff).toBe(0);
   });
 });
