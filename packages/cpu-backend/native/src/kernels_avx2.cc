@@ -80,36 +80,58 @@ void convert_f16(const uint16_t* s, float* d, int64_t n) {
 
 #include "dots_avx2.inc"
 
-// exp(x), 8 lanes: range reduction by ln 2 and a degree-6 polynomial (relative error ~2e-7,
-// like the generic fast_exp); exactly 0 below -87.3, so masked (-inf) scores vanish.
-inline __m256 exp8(__m256 x) {
+// exp on U vectors of 8 lanes in place: range reduction by ln 2 and a degree-6 polynomial
+// (relative error ~2e-7, like the generic fast_exp); exactly 0 below -87.3, so masked (-inf)
+// scores vanish. One vector's exp is a long chain of dependent FMAs; U > 1 interleaves the steps
+// of independent vectors so that the out-of-order window has work while each chain waits.
+template <int U>
+inline void expv(__m256* v) {
   const __m256 lo = _mm256_set1_ps(-87.3f), hi = _mm256_set1_ps(88.f);
-  __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-  __m256 k = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.428606765330187e-06f),
-                              _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), xc));
-  __m256 p = _mm256_set1_ps(1.f / 720.f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 24.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
-  __m256 y = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-  return _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LT_OQ), y);
+  __m256 xc[U], k[U], r[U], p[U];
+  for (int u = 0; u < U; u++) xc[u] = _mm256_min_ps(_mm256_max_ps(v[u], lo), hi);
+  for (int u = 0; u < U; u++)
+    k[u] = _mm256_round_ps(_mm256_mul_ps(xc[u], _mm256_set1_ps(1.44269504088896341f)),
+                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  for (int u = 0; u < U; u++) r[u] = _mm256_fnmadd_ps(k[u], _mm256_set1_ps(0.693145751953125f), xc[u]);
+  for (int u = 0; u < U; u++) r[u] = _mm256_fnmadd_ps(k[u], _mm256_set1_ps(1.428606765330187e-06f), r[u]);
+  for (int u = 0; u < U; u++) p[u] = _mm256_fmadd_ps(_mm256_set1_ps(1.f / 720.f), r[u], _mm256_set1_ps(1.f / 120.f));
+  const float c[5] = {1.f / 24.f, 1.f / 6.f, 0.5f, 1.f, 1.f};
+  for (int q = 0; q < 5; q++)
+    for (int u = 0; u < U; u++) p[u] = _mm256_fmadd_ps(p[u], r[u], _mm256_set1_ps(c[q]));
+  for (int u = 0; u < U; u++) {
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k[u]), _mm256_set1_epi32(127)), 23);
+    v[u] = _mm256_andnot_ps(_mm256_cmp_ps(v[u], lo, _CMP_LT_OQ), _mm256_mul_ps(p[u], _mm256_castsi256_ps(e)));
+  }
+}
+
+inline __m256 exp8(__m256 x) {
+  expv<1>(&x);
+  return x;
 }
 
 // row[j] = exp(row[j] - m) over n (a multiple of 16) floats.
 void exp_sub_row(float* row, int64_t n, float m) {
   const __m256 vm = _mm256_set1_ps(m);
-  for (int64_t j = 0; j < n; j += 8) _mm256_storeu_ps(row + j, exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm)));
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    __m256 v[4];
+    for (int u = 0; u < 4; u++) v[u] = _mm256_sub_ps(_mm256_loadu_ps(row + j + 8 * u), vm);
+    expv<4>(v);
+    for (int u = 0; u < 4; u++) _mm256_storeu_ps(row + j + 8 * u, v[u]);
+  }
+  for (; j < n; j += 8) _mm256_storeu_ps(row + j, exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm)));
 }
 
 // x[i] = exp(x[i] - m[i]) over n (a multiple of 16) floats.
 void exp_sub_vec(float* x, const float* m, int64_t n) {
-  for (int64_t j = 0; j < n; j += 8)
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    __m256 v[4];
+    for (int u = 0; u < 4; u++) v[u] = _mm256_sub_ps(_mm256_loadu_ps(x + j + 8 * u), _mm256_loadu_ps(m + j + 8 * u));
+    expv<4>(v);
+    for (int u = 0; u < 4; u++) _mm256_storeu_ps(x + j + 8 * u, v[u]);
+  }
+  for (; j < n; j += 8)
     _mm256_storeu_ps(x + j, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(m + j))));
 }
 
