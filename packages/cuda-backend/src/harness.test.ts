@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackendUnavailableError, Graph, Tensor, TensorType, compile, interpret, ops, resolveBackend } from "@max-whisper/graph";
+import { type AnyTensor, type DeviceTensor, BackendUnavailableError, Graph, Tensor, TensorType, compile, interpret, isDeviceTensor, ops, resolveBackend } from "@max-whisper/graph";
 import { compileCuda, cudaProbe } from "./index.js";
 import { compileHost, compileHostAsync, compileStats } from "./compile.js";
 import { KernelArgs } from "./runtime/args.js";
@@ -153,5 +153,47 @@ describe.skipIf(!addon)("executable on the harness", () => {
       exe.dispose();
     }
     expect(Tensor).toBeDefined();
+  });
+
+  it("keeps results on the device and reads device tensors in place (executeOnDevice)", async () => {
+    // A growing cache: step(cache, x) -> [sum of the cache rows, cache ++ x], like a decoder's kv.
+    const g = new Graph("grow", [new TensorType("f32", ["past", 8]), new TensorType("f32", ["seq", 8])]);
+    const [cache, x] = g.inputs as [typeof g.inputs[0], typeof g.inputs[0]];
+    const next = ops.concat([cache!, ops.mul(x!, 2)], 0);
+    g.output(ops.reduce_sum(next, [0]), next);
+    const exe = compileCuda(g, new Map(), { target: "host" });
+    const other = compileCuda(g, new Map(), { target: "host" });
+    const onDevice = (t: AnyTensor | undefined): DeviceTensor => {
+      expect(t && isDeviceTensor(t)).toBe(true);
+      return t as DeviceTensor;
+    };
+    try {
+      let dev = onDevice((await exe.executeOnDevice([false, true], randomTensor("f32", [2, 8], 1), randomTensor("f32", [1, 8], 2)))[1]);
+      let host = interpret(g, [randomTensor("f32", [2, 8], 1), randomTensor("f32", [1, 8], 2)])[1]!;
+      for (let step = 3; step < 7; step++) {
+        const xs = randomTensor("f32", [step % 2 + 1, 8], step);
+        // Alternate executables: a device tensor is not tied to the one that made it.
+        const [sum, out] = await (step % 2 ? other : exe).executeOnDevice([false, true], dev, xs);
+        const kept = onDevice(out);
+        const want = interpret(g, [host, xs]);
+        expect(sum).toBeInstanceOf(Tensor);
+        expect(kept.shape).toEqual(want[1]!.shape);
+        expect(compare((sum as Tensor).toFloat64Array(), want[0]!.toFloat64Array(), "f32", 1e-6).worst).toBe("");
+        expect(compare(kept.toHost().toFloat64Array(), want[1]!.toFloat64Array(), "f32", 0).worst).toBe("");
+        dev.dispose();
+        [dev, host] = [kept, want[1]!];
+      }
+      // Device and host inputs mix; a plain execute reads a device tensor too.
+      const [, again] = await exe.execute(dev as unknown as Tensor, Tensor.zeros("f32", [1, 8]));
+      expect(again!.shape).toEqual([host.shape[0]! + 1, 8]);
+      dev.dispose();
+      expect(() => dev.toHost()).toThrow(/used after dispose\(\)/);
+      await expect(exe.executeOnDevice([true], host, host)).rejects.toThrow(/keep has 1 flags for 2 outputs/);
+      const foreign: DeviceTensor = { device: "elsewhere", dtype: "f32", shape: [1, 8], rank: 2, toHost: () => host, dispose: () => undefined };
+      await expect(exe.executeOnDevice([false, false], foreign, host)).rejects.toThrow(/input 0 of graph 'grow' is a device tensor of 'elsewhere'; this executable runs on 'cuda-host-harness'/);
+    } finally {
+      exe.dispose();
+      other.dispose();
+    }
   });
 });

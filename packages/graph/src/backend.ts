@@ -5,6 +5,30 @@ import type { Graph } from "./ir/graph.js";
 import type { Tensor } from "./tensor.js";
 import type { DType } from "./dtype.js";
 
+/**
+ * A result left in a backend's own memory (a GPU's) by Executable.executeOnDevice, to feed later
+ * runs of executables on the same device without a round trip through the host: a decoder's
+ * kv-cache and cross-attention K/V from step to step.
+ */
+export interface DeviceTensor {
+  /** The executable's `device` that made it; only executables with the same one accept it. */
+  readonly device: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly rank: number;
+  /** A host copy (waits for the device). */
+  toHost(): Tensor;
+  /** Free the device memory now (otherwise it is freed when the object is collected). */
+  dispose(): void;
+}
+
+/** A host tensor or a device-resident one. */
+export type AnyTensor = Tensor | DeviceTensor;
+
+export function isDeviceTensor(t: AnyTensor): t is DeviceTensor {
+  return typeof (t as DeviceTensor).toHost === "function";
+}
+
 export type Device = "reference" | "cpu" | "cuda" | "auto";
 
 export interface CompileOptions {
@@ -28,6 +52,13 @@ export interface Executable {
    * loop that reuses its outputs skips allocating, and page-faulting, fresh memory per run.
    */
   executeInto(outputs: readonly Tensor[], ...inputs: Tensor[]): Promise<Tensor[]>;
+  /**
+   * Backends with memory of their own (cuda) only: inputs may be DeviceTensors this executable's
+   * device made, and each output i with keep[i] stays on the device as a DeviceTensor (the
+   * caller disposes it); the others come back as host tensors. Backends that compute in host
+   * memory leave this out: their results are host tensors already.
+   */
+  executeOnDevice?(keep: readonly boolean[], ...inputs: AnyTensor[]): Promise<AnyTensor[]>;
   dispose(): void;
 }
 

@@ -13,7 +13,7 @@ export { REGISTRY, getOp, opNames, isOpName, type OpName } from "./ops/registry.
 export type { OpDef, NDArray, FusionClass } from "./ops/types.js";
 export { interpret, bindInputs, checkOutputs } from "./interp/interp.js";
 export { compile, resolveBackend, bindWeights, referenceBackend } from "./session.js";
-export { registerBackend, registeredBackends, type Backend, type Executable, type CompileOptions, type Device } from "./backend.js";
+export { registerBackend, registeredBackends, isDeviceTensor, type Backend, type Executable, type CompileOptions, type Device, type DeviceTensor, type AnyTensor } from "./backend.js";
 export * from "./errors.js";
 export { optimize, makePass, DEFAULT_PIPELINE, type PipelineOptions, type PassName } from "./passes/pipeline.js";
 export { PassManager, type Pass, type PassStat, type PassManagerOptions } from "./passes/pass-manager.js";

@@ -110,7 +110,11 @@ export class Whisper {
   /** A decoder over this encoder output: cross K/V are computed now, once. */
   async decoder(enc: Tensor, options: DecoderSessionOptions = {}): Promise<DecoderSession> {
     this.checkEnc(enc);
-    const cross = await (await this.exe("crossKV")).execute(enc);
+    // On a GPU the cross K/V stay there for the whole session (it frees them).
+    const crossKV = await this.exe("crossKV");
+    const cross = crossKV.executeOnDevice
+      ? await crossKV.executeOnDevice(crossKV.graph.outputs.map(() => true), enc)
+      : await crossKV.execute(enc);
     return new DecoderSession(
       { first: (all) => this.exe(all ? "firstAll" : "first"), cached: (all) => this.exe(all ? "cachedAll" : "cached") },
       cross, options.rows ?? enc.shape[0]!, this.config.nVocab, this.config.nTextCtx, options,

@@ -11,6 +11,18 @@ export interface LoadedModule {
   readonly key: string;
 }
 
+/**
+ * Device memory that outlives the KernelDevice (and executable) that allocated it: results kept
+ * on the device (DeviceTensor). Its holder frees it; its contents are complete once the run that
+ * wrote them has synced.
+ */
+export interface DetachedBuffer {
+  readonly ptr: bigint;
+  /** Copy to host memory and wait for it. */
+  download(dst: ArrayBufferView): void;
+  free(): void;
+}
+
 export interface KernelDevice {
   readonly kind: "cuda" | "host";
   readonly label: string;
@@ -19,6 +31,7 @@ export interface KernelDevice {
   launch(mod: LoadedModule, name: string, grid: Dims3, block: Dims3, args: KernelArgs, smem?: number): void;
   alloc(bytes: number): bigint;
   free(ptr: bigint): void;
+  allocDetached(bytes: number): DetachedBuffer;
   /** Copy host → device; ordered with launches on this device's stream. */
   upload(dst: bigint, src: ArrayBufferView): void;
   /** Copy device → host; the data is there after sync(). */
@@ -104,6 +117,19 @@ export class CudaDevice implements KernelDevice {
   }
   free(ptr: bigint): void {
     this.c.addon.memFree(ptr);
+  }
+  allocDetached(bytes: number): DetachedBuffer {
+    const a = this.c.addon, ptr = a.memAlloc(Math.max(bytes, 1));
+    return {
+      ptr,
+      // On the context's default stream, then a context-wide sync: the executable's own stream
+      // may be gone by now.
+      download: (dst) => {
+        if (dst.byteLength > 0) a.memcpyDtoHAsync(bytesOf(dst), ptr, 0n);
+        a.ctxSynchronize();
+      },
+      free: () => a.memFree(ptr),
+    };
   }
   upload(dst: bigint, src: ArrayBufferView): void {
     if (src.byteLength > 0) this.c.addon.memcpyHtoDAsync(dst, bytesOf(src), this.stream);
@@ -192,6 +218,10 @@ export class HostDevice implements KernelDevice {
   }
   free(ptr: bigint): void {
     if (this.live.delete(ptr)) this.a.hostFree(ptr);
+  }
+  allocDetached(bytes: number): DetachedBuffer {
+    const a = this.a, ptr = a.hostAlloc(bytes);
+    return { ptr, download: (dst) => { if (dst.byteLength > 0) a.hostCopy(bytesOf(dst), ptr); }, free: () => a.hostFree(ptr) };
   }
   upload(dst: bigint, src: ArrayBufferView): void {
     if (src.byteLength > 0) this.a.hostCopy(dst, bytesOf(src));

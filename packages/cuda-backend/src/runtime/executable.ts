@@ -3,15 +3,18 @@
 // needs more) holding inputs, outputs and the plan's temps at the memory plan's offsets. On a
 // GPU, inputs and outputs travel through pinned staging buffers with async copies on the
 // executable's own stream, and a run repeated with the same shapes replays a captured CUDA graph.
+// executeOnDevice reads inputs already on the device in place and leaves the outputs asked for
+// there (CudaDeviceTensor), so a decoder's kv-cache and cross K/V never visit the host.
 
 import {
-  type Executable, type Graph, type Tensor, DTYPE_BYTES, Tensor as TensorClass, bindInputs, checkOutputs, evalDim, ExecutionError,
+  type AnyTensor, type DType, type DeviceTensor, type Executable, type Graph, type Tensor, DTYPE_BYTES, Tensor as TensorClass,
+  bindInputs, checkOutputs, evalDim, ExecutionError, isDeviceTensor,
 } from "@max-whisper/graph";
 import { type KernelPlan, type MemoryPlan, arenaLayout, planMemory } from "@max-whisper/graph/plan";
 import type { PrintedPlan } from "../codegen/printer.js";
 import type { Dims3 } from "../native.js";
 import { KernelArgs } from "./args.js";
-import { CudaDevice, type CudaGraph, type KernelDevice, type LoadedModule } from "./device.js";
+import { CudaDevice, type CudaGraph, type DetachedBuffer, type KernelDevice, type LoadedModule } from "./device.js";
 
 const ALIGN = 256;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
@@ -21,6 +24,42 @@ interface Launch {
   readonly grid: Dims3;
   readonly block: Dims3;
   readonly args: KernelArgs;
+}
+
+// Device tensors nobody disposed give their memory back when collected.
+const unreleased = new FinalizationRegistry<DetachedBuffer>((b) => b.free());
+
+/** An executable's result kept in device memory; any executable on the same device reads it in place. */
+export class CudaDeviceTensor implements DeviceTensor {
+  readonly shape: readonly number[];
+  private buf: DetachedBuffer | undefined;
+  constructor(readonly device: string, readonly dtype: DType, shape: readonly number[], buf: DetachedBuffer) {
+    this.shape = Object.freeze([...shape]);
+    this.buf = buf;
+    unreleased.register(this, buf, this);
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+  /** The device address (throws once disposed). */
+  get ptr(): bigint {
+    return this.live().ptr;
+  }
+  toHost(): Tensor {
+    const t = new TensorClass(this.dtype, this.shape);
+    this.live().download(t.bytes());
+    return t;
+  }
+  dispose(): void {
+    if (!this.buf) return;
+    unreleased.unregister(this);
+    this.buf.free();
+    this.buf = undefined;
+  }
+  private live(): DetachedBuffer {
+    if (!this.buf) throw new ExecutionError(`[cuda] device tensor ${this.dtype}[${this.shape.join(", ")}] used after dispose()`);
+    return this.buf;
+  }
 }
 
 export interface ExecutableStats {
@@ -70,44 +109,80 @@ export class CudaExecutable implements Executable {
   }
 
   async execute(...inputs: Tensor[]): Promise<Tensor[]> {
-    return this.run(inputs);
+    return this.run(inputs) as Tensor[];  // nothing kept: every output is a host tensor
   }
 
   async executeInto(outputs: readonly Tensor[], ...inputs: Tensor[]): Promise<Tensor[]> {
-    return this.run(inputs, outputs);
+    return this.run(inputs, outputs) as Tensor[];
   }
 
-  private run(inputs: readonly Tensor[], given?: readonly Tensor[]): Tensor[] {
+  async executeOnDevice(keep: readonly boolean[], ...inputs: AnyTensor[]): Promise<AnyTensor[]> {
+    const n = this.graph.outputs.length;
+    if (keep.length !== n)
+      throw new ExecutionError(`[cuda] executeOnDevice on graph '${this.graph.name}': keep has ${keep.length} flags for ${n} outputs`);
+    return this.run(inputs, undefined, keep);
+  }
+
+  private run(inputs: readonly AnyTensor[], given?: readonly Tensor[], keep?: readonly boolean[]): AnyTensor[] {
     if (this.disposed) throw new ExecutionError(`[cuda] executable for '${this.graph.name}' was disposed`);
     const env = bindInputs(this.graph, inputs);
-    if (given) checkOutputs(this.graph, env, given, inputs);
+    if (given) checkOutputs(this.graph, env, given, inputs as Tensor[]);
+    const plan = this.plan, dev = this.dev;
+    // Inputs already on the device are read where they are; kept outputs get memory of their own.
+    const onDevice = new Map<number, bigint>();
+    inputs.forEach((t, i) => {
+      if (!isDeviceTensor(t)) return;
+      if (!(t instanceof CudaDeviceTensor) || t.device !== this.device)
+        throw new ExecutionError(`[cuda] input ${i} of graph '${this.graph.name}' is a device tensor of '${t.device}'; this executable runs on '${this.device}'`);
+      const b = this.inputBuffer(i);
+      if (b) onDevice.set(b.id, t.ptr);
+    });
+    const kept = new Map<number, DetachedBuffer>();
+    plan.outputs.forEach((o, i) => {
+      const b = plan.buffers[o.buffer]!;
+      if (!keep?.[i] || b.kind !== "output" || kept.has(b.id)) return;
+      const buf = dev.allocDetached(evalDim(b.size, env) * DTYPE_BYTES[b.dtype]);
+      kept.set(b.id, buf);
+      onDevice.set(b.id, buf.ptr);
+    });
+    try {
+      return this.launchAndCollect(inputs, env, onDevice, kept, given);
+    } catch (e) {
+      for (const b of kept.values()) b.free();
+      throw e;
+    }
+  }
+
+  private launchAndCollect(
+    inputs: readonly AnyTensor[], env: Record<string, number>, onDevice: ReadonlyMap<number, bigint>,
+    kept: ReadonlyMap<number, DetachedBuffer>, given?: readonly Tensor[],
+  ): AnyTensor[] {
     const plan = this.plan, dev = this.dev;
     const layout = arenaLayout(plan, this.mem, env);
-    // Inputs and outputs sit after the temps in the same arena.
+    // Host inputs and outputs sit after the temps in the same arena.
     const io = new Map<number, number>();
     let end = align(layout.arenaBytes);
     for (const b of plan.buffers)
-      if (b.kind === "input" || b.kind === "output") {
+      if ((b.kind === "input" || b.kind === "output") && !onDevice.has(b.id)) {
         io.set(b.id, end);
         end += align(evalDim(b.size, env) * DTYPE_BYTES[b.dtype]);
       }
     this.ensureArena(end);
     const addr = (id: number): bigint => {
-      const r = this.resident.get(id);
+      const r = this.resident.get(id) ?? onDevice.get(id);
       if (r !== undefined) return r;
       const off = io.get(id) ?? layout.offsets.get(id);
       if (off === undefined) throw new ExecutionError(`[cuda] internal: buffer ${id} has no place in the arena`);
       return this.arena + BigInt(off);
     };
-    const byIndex = (kind: "input" | "output", i: number) => plan.buffers.find((b) => b.kind === kind && b.index === i)!;
 
     // Stage inputs (pinned on a GPU) and enqueue the uploads.
     const ioBytes = [...io.keys()].reduce((s, id) => s + align(evalDim(plan.buffers[id]!.size, env) * DTYPE_BYTES[plan.buffers[id]!.dtype]), 0);
     const staging = this.staging(ioBytes);
     let cursor = 0;
     inputs.forEach((t, i) => {
-      const b = byIndex("input", i);
-      if (!b) return;
+      const b = this.inputBuffer(i);
+      if (!b || isDeviceTensor(t)) return;
       const bytes = t.bytes();
       if (staging) {
         const view = new Uint8Array(staging, cursor, bytes.byteLength);
@@ -120,7 +195,10 @@ export class CudaExecutable implements Executable {
     const launches = this.launches(env, addr);
     const key = `${JSON.stringify(env)}@${this.arena}`;
     const cached = this.graphs.get(key);
-    if (cached) {
+    // A captured graph holds the addresses it was captured with: runs touching device tensors
+    // (fresh addresses every time) launch eagerly.
+    if (onDevice.size > 0) this.enqueue(launches);
+    else if (cached) {
       cached.launch();
       this.stats.graphReplays++;
     } else {
@@ -144,8 +222,11 @@ export class CudaExecutable implements Executable {
       } else this.enqueue(launches);
     }
 
-    const outs = plan.outputs.map((o, i) => {
-      const t = given?.[i] ?? new TensorClass(o.dtype, o.shape.map((d) => evalDim(d, env)));
+    const outs = plan.outputs.map((o, i): { t: AnyTensor; view?: Uint8Array } => {
+      const shape = o.shape.map((d) => evalDim(d, env));
+      const buf = kept.get(o.buffer);
+      if (buf) return { t: new CudaDeviceTensor(this.device, o.dtype, shape, buf) };
+      const t = given?.[i] ?? new TensorClass(o.dtype, shape);
       const bytes = t.bytes();
       const src = addr(o.buffer);
       if (staging) {
@@ -158,9 +239,14 @@ export class CudaExecutable implements Executable {
       return { t, view: undefined };
     });
     dev.sync();
-    for (const { t, view } of outs) if (view) t.bytes().set(view);
+    for (const { t, view } of outs) if (view) (t as Tensor).bytes().set(view);
     this.stats.runs++;
     return outs.map((o) => o.t);
+  }
+
+  /** The plan's buffer for graph input i (none when the graph never reads it). */
+  private inputBuffer(i: number) {
+    return this.plan.buffers.find((b) => b.kind === "input" && b.index === i);
   }
 
   private launches(env: Record<string, number>, addr: (id: number) => bigint): Launch[] {

@@ -24,11 +24,14 @@ export function fromNDArray(a: NDArray): Tensor {
  * Bind the symbolic dims of the graph's inputs from the actual input shapes, checking every
  * static dim and every dim expression on the way. Errors name the input and both shapes.
  */
-export function bindInputs(graph: Graph, inputs: readonly Tensor[]): Record<string, number> {
+/** What binding reads of an input: host and device tensors alike. */
+export type TensorMeta = Pick<Tensor, "dtype" | "shape" | "rank">;
+
+export function bindInputs(graph: Graph, inputs: readonly TensorMeta[]): Record<string, number> {
   if (inputs.length !== graph.inputs.length)
     throw new ExecutionError(`[execute] graph '${graph.name}' takes ${graph.inputs.length} inputs, got ${inputs.length}`);
   const env: Record<string, number> = {};
-  const check = (i: number, t: TensorType, x: Tensor, second: boolean) => {
+  const check = (i: number, t: TensorType, x: TensorMeta, second: boolean) => {
     const bad = () =>
       new ExecutionError(`[execute] input ${i} of graph '${graph.name}': expected ${t}, got ${x.dtype}${shapeToString(x.shape)}`);
     if (x.dtype !== t.dtype || x.rank !== t.rank) throw bad();
@@ -61,7 +64,7 @@ export function bindInputs(graph: Graph, inputs: readonly Tensor[]): Record<stri
  * Bind symbols that appear only in dim expressions: while some input dim mentions exactly one
  * unbound symbol, linearly (c0 + a·s), solve it from that dim's actual size.
  */
-function solveLinear(graph: Graph, inputs: readonly Tensor[], env: Record<string, number>): void {
+function solveLinear(graph: Graph, inputs: readonly TensorMeta[], env: Record<string, number>): void {
   for (let progress = true; progress;) {
     progress = false;
     graph.inputs.forEach((v, i) =>

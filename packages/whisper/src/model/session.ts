@@ -1,7 +1,9 @@
 // DecoderSession: one window's decoder state (cross K/V computed once, the growing self-attention
-// kv-cache as host tensors) over the compiled decoder graphs. Owns no graph building.
+// kv-cache) over the compiled decoder graphs. Owns no graph building. On a backend with memory of
+// its own (cuda) the kv-cache and cross K/V stay there from step to step (executeOnDevice), and
+// only the tokens go up and the logits come back; elsewhere they are host tensors.
 
-import { type Executable, Tensor } from "@max-whisper/graph";
+import { type AnyTensor, type Executable, Tensor, isDeviceTensor } from "@max-whisper/graph";
 
 /** The compiled decoder variants a session runs; compiled lazily and shared per Whisper. */
 export interface DecoderExecutables {
@@ -22,7 +24,7 @@ export interface DecoderSessionOptions {
 }
 
 export class DecoderSession {
-  private kv: Tensor[] | null = null;
+  private kv: AnyTensor[] | null = null;
   private fed: number[][];
   private disposed = false;
   private busy = false;
@@ -30,9 +32,10 @@ export class DecoderSession {
   /** Encoder windows; each has batch / windows decoder rows. */
   readonly windows: number;
 
+  /** `cross` (host or device tensors) becomes the session's: dispose() frees device ones. */
   constructor(
     private readonly exes: DecoderExecutables,
-    private cross: readonly Tensor[],
+    private cross: readonly AnyTensor[],
     /** Decoder rows (see DecoderSessionOptions.rows). */
     readonly batch: number,
     readonly nVocab: number,
@@ -45,7 +48,7 @@ export class DecoderSession {
       throw new RangeError(`[DecoderSession] rows: expected a positive multiple of the encoder batch ${this.windows}, got ${batch}`);
     if (batch !== this.windows) {
       const per = batch / this.windows;
-      this.cross = cross.map((t) => gatherRows(t, Array.from({ length: batch }, (_, r) => Math.floor(r / per))));
+      this.cross = cross.map((t) => gatherRows(takeHost(t), Array.from({ length: batch }, (_, r) => Math.floor(r / per))));
     }
   }
 
@@ -89,7 +92,8 @@ export class DecoderSession {
       if (Math.floor(r / per) !== Math.floor(i / per))
         throw new RangeError(`[DecoderSession.reorder] row ${r} cannot take row ${i}: they decode different windows`);
     this.fed = indices.map((i) => [...this.fed[i]!]);
-    if (this.kv) this.kv = this.kv.map((t) => gatherRows(t, indices));
+    // Rare (beam search): through the host; the next step puts the cache back on the device.
+    if (this.kv) this.kv = this.kv.map((t) => gatherRows(takeHost(t), indices));
   }
 
   /** Forget the last n positions (for example to re-decode from an earlier point). */
@@ -100,19 +104,27 @@ export class DecoderSession {
     if (n === 0) return;
     const keep = this.length - n;
     this.fed = this.fed.map((r) => r.slice(0, keep));
-    this.kv = keep === 0 ? null : this.kv!.map((t) => sliceSeq(t, keep));
+    if (keep === 0) this.releaseKV();
+    else this.kv = this.kv!.map((t) => sliceSeq(takeHost(t), keep));
   }
 
   /** Drop the whole kv-cache; the cross K/V (the audio) stay. */
   reset(): void {
     this.check();
-    this.kv = null;
+    this.releaseKV();
     this.fed = this.fed.map(() => []);
   }
 
   dispose(): void {
-    this.kv = null;
+    if (this.disposed) return;
+    this.releaseKV();
+    for (const t of this.cross) if (isDeviceTensor(t)) t.dispose();
     this.disposed = true;
+  }
+
+  private releaseKV(): void {
+    for (const t of this.kv ?? []) if (isDeviceTensor(t)) t.dispose();
+    this.kv = null;
   }
 
   private async run(tokens: readonly (readonly number[])[], all: boolean): Promise<Tensor> {
@@ -146,18 +158,30 @@ export class DecoderSession {
     // A synchronous backend (the interpreter) resolves at once, and a decode loop over resolved
     // promises never lets timers or I/O run; one macrotask turn per step keeps the process live.
     await new Promise<void>((r) => setImmediate(r));
-    const [logits, ...kv] = this.kv
-      ? await (await this.exes.cached(all)).execute(tok, ...this.kv, ...this.cross)
-      : await (await this.exes.first(all)).execute(tok, ...this.cross);
+    const exe = await (this.kv ? this.exes.cached(all) : this.exes.first(all));
+    const inputs = this.kv ? [tok, ...this.kv, ...this.cross] : [tok, ...this.cross];
+    // Outputs: the logits, then the new kv-cache, which stays on the device when there is one.
+    const [logits, ...kv] = exe.executeOnDevice
+      ? await exe.executeOnDevice(exe.graph.outputs.map((_, i) => i > 0), ...inputs)
+      : await exe.execute(...(inputs as Tensor[]));
+    this.releaseKV();
     this.kv = kv;
     this.fed = this.fed.map((r, i) => [...r, ...tokens[i]!]);
-    return logits!;
+    return logits as Tensor;
   }
 
   private check(): void {
     if (this.disposed) throw new Error("[DecoderSession] used after dispose()");
     if (this.busy) throw new Error("[DecoderSession] used while a step is running: await each step first");
   }
+}
+
+/** A host tensor for t: t itself, or a copy of a device tensor, which is then freed. */
+function takeHost(t: AnyTensor): Tensor {
+  if (!isDeviceTensor(t)) return t;
+  const host = t.toHost();
+  t.dispose();
+  return host;
 }
 
 /** Rows `indices` of a [B, T, d] tensor (any dtype), in that order (a copy). */
