@@ -30,7 +30,7 @@ describe.skipIf(!nvcc)("Whisper graphs on the CUDA printer", () => {
       ];
       graphs.forEach((g, i) => {
         const opt = optimize(g);
-        const printed = printPlan(buildPlan(opt, { backend: "cuda" }), opt, { prefix: `w${wdtype}${i}_` });
+        const printed = printPlan(buildPlan(opt, { backend: "cuda" }), { prefix: `w${wdtype}${i}_` });
         kernels += printed.kernels.length;
         bodies.push(printed.body);
       });

@@ -18,14 +18,14 @@ export interface CudaCompileOptions {
 /** Compile an (optimised) graph for the GPU or the CPU harness. */
 export function compileCuda(graph: Graph, weights: ReadonlyMap<string, Tensor> = new Map(), opts: CudaCompileOptions = {}): CudaExecutable {
   const plan = buildPlan(graph, { backend: "cuda" });
-  const printed = printPlan(plan, graph);
+  const printed = printPlan(plan);
   const dev: KernelDevice = opts.target === "host" ? new HostDevice() : new CudaDevice();
   return new CudaExecutable(graph, plan, printed, dev, weights, opts.cudaGraphs !== false && dev.kind === "cuda");
 }
 
 /** The CUDA source a graph compiles to (for inspection, prebuilding and nvcc tests). */
 export function cudaSource(graph: Graph): string {
-  return printPlan(buildPlan(graph, { backend: "cuda" }), graph).source;
+  return printPlan(buildPlan(graph, { backend: "cuda" })).source;
 }
 
 export const cudaBackend: Backend = {

@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Graph, TensorType, ops } from "@max-whisper/graph";
 import { compileFatbin, findNvcc, includeDir, NVCC_FLAGS } from "./compile.js";
+import { cudaSource } from "./backend.js";
 import { gemmSource, translationUnit } from "./codegen/library.js";
 import { librarySuite } from "./testing/library-suite.js";
 import { opSuite } from "./testing/op-suite.js";
@@ -28,10 +30,16 @@ describe.skipIf(!nvcc)("nvcc", () => {
   }, 900_000);
 
   it("lowers the f16 and bf16 GEMMs to mma.sync on sm_80", async () => {
+    // A graph with f16 weights and f32 activations (Whisper's f16 mode) takes the tensor cores too.
+    const g = new Graph("mixed", [new TensorType("f32", ["m", 64])]);
+    g.output(ops.matmul(g.inputs[0]!, ops.cast(g.weight("w", new TensorType("f16", [64, 40])), "f32")));
+    const mixed = cudaSource(g);
+    expect(mixed).toMatch(/mw_gemm_tc\(A_, B_/);
+    expect(mixed).toMatch(/const float\* A_ = .*const mw_f16\* B_ = /s);
     const src = translationUnit([
       gemmSource({ name: "probe_f16", ta: "f16", tb: "f16", tc: "f16" }),
       gemmSource({ name: "probe_bf16", ta: "bf16", tb: "bf16", tc: "f32" }),
-    ]);
+    ]) + mixed.replace('#include "mw_cuda.cuh"', "");
     const dir = mkdtempSync(join(tmpdir(), "mw-ptx-"));
     try {
       writeFileSync(join(dir, "k.cu"), src);
@@ -39,6 +47,11 @@ describe.skipIf(!nvcc)("nvcc", () => {
       const ptx = readFileSync(join(dir, "k.ptx"), "utf8");
       expect(ptx).toMatch(/mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.f16\.f16\.f32/);
       expect(ptx).toMatch(/mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32/);
+      // The mixed kernel: f32 activations rounded to f16 on their way to the tensor cores.
+      const mixedPtx = ptx.slice(ptx.search(/\.entry k\d+_/));
+      expect(mixedPtx.length).toBeLessThan(ptx.length);
+      expect(mixedPtx).toMatch(/cvt\.rn\.f16\.f32/);
+      expect(mixedPtx).toMatch(/mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.f16\.f16\.f32/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
