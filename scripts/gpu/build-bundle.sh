@@ -55,12 +55,17 @@ else
 say "prebuilding kernels for $ARCH"
 # Compiled in the user's own cache (kept between builds); only the cubins this run needs are
 # copied, in their nvcc-version-free form, into the carried cache.
-rm -rf "$C/cache"
+rm -rf "$C/cache" "$C/cache.tar.xz"
 node "$C/gpu-main.mjs" --prebuild "$ARCH" "$PWD/$C/cache"
 if [ -f "$C/whisper-stage.mjs" ]; then
   MW_FIXTURES="$PWD/$C/fixtures" node "$C/whisper-stage.mjs" --prebuild "$ARCH" "$PWD/$C/cache" \
     || say "whisper prebuild failed: the GPU run will compile those graphs with its own nvcc"
 fi
+fi
+
+# Cubins are mostly zeros and tables: packed, they take a fraction of the carry's 64 MiB.
+if [ -d "$C/cache" ]; then
+  tar -C "$C" -cf - cache | xz -9 -T0 > "$C/cache.tar.xz" && rm -rf "$C/cache"
 fi
 
 SIZE=$(du -sb "$C" | cut -f1)

@@ -8,6 +8,8 @@ OUT=${OUT:?set OUT to the results folder}
 mkdir -p "$OUT"
 NODE=/tmp/mw-node
 if [ ! -x "$NODE" ]; then xz -dc "$C/node.xz" > "$NODE" && chmod +x "$NODE"; fi
+# The prebuilt kernel cache travels packed (build-bundle.sh).
+if [ -f "$C/cache.tar.xz" ] && [ ! -d "$C/cache" ]; then xz -dc "$C/cache.tar.xz" | tar -C "$C" -xf -; fi
 { nvidia-smi; nvcc --version; python3 -c 'import torch; print("torch", torch.__version__)'; } > "$OUT/env.txt" 2>&1 || true
 export MAX_WHISPER_CACHE="$PWD/$C/cache" MW_CUDA_PREBUILT=1 MW_FIXTURES="$PWD/$C/fixtures" OUT
 export MW_GPU_BUDGET_S=${MW_GPU_BUDGET_S:-320}
