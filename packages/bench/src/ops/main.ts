@@ -11,10 +11,10 @@ import { Tensor, compile, interpret, resolveBackend } from "@max-whisper/graph";
 import { compareTensors } from "../gate.js";
 import { machineInfo } from "../machine.js";
 import { type CaseResult, writeReport } from "../report.js";
-import { timeInterleaved } from "../stats.js";
+import { summarize, timeInterleaved } from "../stats.js";
 import { ortForGraph } from "../peers/ort.js";
 import { runTorchCases, torchUnavailable, type TorchCase } from "../peers/torch.js";
-import { measureLimits } from "../limits.js";
+import { limitProbe, measureLimits } from "../limits.js";
 import { opCases } from "./cases.js";
 
 const { values: flags } = parseArgs({
@@ -56,6 +56,7 @@ async function main() {
   const torchJobs: { c: (typeof cases)[number]; ref: Tensor; tc: TorchCase }[] = [];
   const notes: string[] = [];
   const byCase = new Map(cases.map((c) => [c.name, c]));
+  const caseLimit = new Map<string, number>();
 
   for (const [i, c] of cases.entries()) {
     log(`[${i + 1}/${cases.length}] ${c.name}`);
@@ -99,8 +100,13 @@ async function main() {
       }
       torchJobs.push({ c, ref: ref!, tc: { name: c.name, expr: c.torch, inputs } });
     }
+    // The case's limit is probed in the same rotation as its systems (see limitProbe).
+    const readings: number[] = [];
+    const probe = timed.length ? await limitProbe(c.bound, readings) : undefined;
     try {
-      const ms = await timeInterleaved(timed.map((t) => t.run), { minTimeMs, blockWarmupMs: 40 });
+      const ms = await timeInterleaved([...timed.map((t) => t.run), ...(probe ? [probe] : [])], { minTimeMs, blockWarmupMs: 40 });
+      const limit = readings.length ? summarize(readings).median : undefined;
+      if (limit) caseLimit.set(c.name, limit);
       timed.forEach((t, k) => results.push({ case: c.name, system: t.system, status: "ok", ms: ms[k]!, flops: c.flops, bytes: c.bytes }));
     } catch (e) {
       for (const t of timed) fail(t.system, e);
@@ -134,15 +140,19 @@ async function main() {
   for (const r of results) {
     const c = byCase.get(r.case)!;
     if (r.status !== "ok" || !r.ms) continue;
-    const lim = c.bound === "compute" ? limits.gflops : limits.gbs;
+    // Systems timed in the rotation use the case's own limit; PyTorch (run afterwards, in its own
+    // process) the run-wide one.
+    const own = r.system === "torch cpu" ? undefined : caseLimit.get(c.name);
+    const lim = own ?? (c.bound === "compute" ? limits.gflops : limits.gbs);
     if (lim) r.ofLimit = (c.bound === "compute" ? c.flops : c.bytes) / r.ms.median / 1e6 / lim;
+    if (own) r.extra = { ...r.extra, limit: `${own.toPrecision(3)} ${c.bound === "compute" ? "GFLOP/s" : "GB/s"}` };
   }
   const order = (s: string) => (s.startsWith("max-whisper") ? 0 : s.startsWith("onnxruntime-node") ? 1 : 2);
   results.sort((a, b) => cases.findIndex((c) => c.name === a.case) - cases.findIndex((c) => c.name === b.case) || order(a.system) - order(b.system));
   notes.push(
     "Every result was checked against the reference interpreter (float64) before timing; 'wrong' rows were not timed.",
     `Rows marked '${REUSED.slice(2)}' write into one output tensor kept from run to run (executeInto; onnxruntime's preallocated fetches): the kernel without the cost of faulting in fresh memory. The other rows allocate a new result every run, as a one-off call does.`,
-    "'of limit' is GFLOP/s over the measured FMA peak for compute-bound cases, GB/s over the measured triad bandwidth for memory-bound ones; each limit is the higher of two measurements, at the start and at the end of the run.",
+    "'of limit' is GFLOP/s over the measured FMA peak for compute-bound cases, GB/s over the measured triad bandwidth for memory-bound ones. The limit of each case (details column) is the median reading of short probes run in alternation with that case's systems (each after 40 untimed milliseconds of the same work), so the machine's fast and slow spells reach both alike and both are read by their median; PyTorch rows, timed afterwards in their own process, use the run-wide limits in the header (the higher of two measurements, at the start and at the end of the run).",
   );
   const base = writeReport({
     suite: "ops", title: "Op microbenchmarks at Whisper shapes", machine,
