@@ -186,6 +186,9 @@ describe.skipIf(!addon)("executable on the harness", () => {
       // Device and host inputs mix; a plain execute reads a device tensor too.
       const [, again] = await exe.execute(dev as unknown as Tensor, Tensor.zeros("f32", [1, 8]));
       expect(again!.shape).toEqual([host.shape[0]! + 1, 8]);
+      const into = [new Tensor("f32", [8]), new Tensor("f32", [host.shape[0]! + 1, 8])];
+      await exe.executeInto(into, dev as unknown as Tensor, Tensor.zeros("f32", [1, 8]));
+      expect(Array.from(into[1]!.data)).toEqual(Array.from(again!.data));
       dev.dispose();
       expect(() => dev.toHost()).toThrow(/used after dispose\(\)/);
       await expect(exe.executeOnDevice([true], host, host)).rejects.toThrow(/keep has 1 flags for 2 outputs/);

@@ -126,7 +126,7 @@ export class CudaExecutable implements Executable {
   private run(inputs: readonly AnyTensor[], given?: readonly Tensor[], keep?: readonly boolean[]): AnyTensor[] {
     if (this.disposed) throw new ExecutionError(`[cuda] executable for '${this.graph.name}' was disposed`);
     const env = bindInputs(this.graph, inputs);
-    if (given) checkOutputs(this.graph, env, given, inputs as Tensor[]);
+    if (given) checkOutputs(this.graph, env, given, inputs);
     const plan = this.plan, dev = this.dev;
     // Inputs already on the device are read where they are; kept outputs get memory of their own.
     const onDevice = new Map<number, bigint>();

@@ -11,6 +11,7 @@ import type { NDArray } from "../ops/types.js";
 import { type DType, roundTo } from "../dtype.js";
 import { Tensor } from "../tensor.js";
 import type { TensorType } from "../tensor-type.js";
+import { type AnyTensor, isDeviceTensor } from "../backend.js";
 
 export function toNDArray(t: Tensor): NDArray {
   return { dtype: t.dtype, shape: t.shape, data: t.toFloat64Array() };
@@ -91,7 +92,7 @@ function solveLinear(graph: Graph, inputs: readonly TensorMeta[], env: Record<st
  * dims bound from the inputs: count, dtype and shape, and no output sharing memory with an input
  * (kernels read inputs while they write outputs). Errors name the output and both types.
  */
-export function checkOutputs(graph: Graph, env: Bindings, outputs: readonly Tensor[], inputs: readonly Tensor[]): void {
+export function checkOutputs(graph: Graph, env: Bindings, outputs: readonly Tensor[], inputs: readonly AnyTensor[]): void {
   const types = graph.outputs.map((v) => v.type);
   if (outputs.length !== types.length)
     throw new ExecutionError(`[execute] graph '${graph.name}' has ${types.length} outputs, got ${outputs.length} tensors to write them into`);
@@ -106,8 +107,8 @@ export function checkOutputs(graph: Graph, env: Bindings, outputs: readonly Tens
   });
 }
 
-function overlaps(a: Tensor, b: Tensor): boolean {
-  if (a.data.buffer !== b.data.buffer) return false;
+function overlaps(a: AnyTensor, b: Tensor): boolean {
+  if (isDeviceTensor(a) || a.data.buffer !== b.data.buffer) return false;  // device memory is not host memory
   const a0 = a.data.byteOffset, b0 = b.data.byteOffset;
   return a0 < b0 + b.data.byteLength && b0 < a0 + a.data.byteLength;
 }
