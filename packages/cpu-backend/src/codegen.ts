@@ -303,19 +303,20 @@ class KernelGen {
     // One contiguous f32 result row: streamed past the cache when the whole result is large.
     const streamOut = rowLen > 0 && rowLen <= ROW_CACHE_ELEMS && k.stores.length === 1 && this.dtypeOf(k.stores[0]!.view) === "f32" && innerStrides[k.loads.length]![0] === 1;
     const rows = k.outer.length ? k.outer.map(cd).join(" * ") : "1";
-    w.open(`static void ${this.name}_task(void* vctx, int64_t r0, int64_t r1) {`);
+    // The row range is row_lo/row_hi, not r0/r1: the reductions are named r0, r1, ... inside.
+    w.open(`static void ${this.name}_task(void* vctx, int64_t row_lo, int64_t row_hi) {`);
     this.taskHead(all, [...k.stores, ...k.rowStores].map((s) => s.view));
     if (streamOut || streamed.length) {
       const rowBytes = streamOut ? rowLen * 4 : Math.max(...streamed.map(({ v }) => rowLen * DTYPE_BYTES[this.dtypeOf(v)]));
       w.line(`const bool mw_big = (int64_t)${rowBytes} * ${rows} >= ${LARGE_BYTES};`);
     }
     for (const name of cached.values()) w.line(`alignas(64) float ${name}[${rowLen}];`);
-    w.open("for (int64_t row = r0; row < r1; ++row) {");
+    w.open("for (int64_t row = row_lo; row < row_hi; ++row) {");
     const oidx = this.decode("row", k.outer, "i");
     all.forEach((v, i) => w.line(`const int64_t o${i} = ${this.offsetExpr(v, oidx)};`));
     const nl = k.loads.length;
     if (streamed.length) {
-      w.line(`const bool pf_ok = row + ${PREFETCH_AHEAD} < r1;`);
+      w.line(`const bool pf_ok = row + ${PREFETCH_AHEAD} < row_hi;`);
       const nidx = this.decode(`row + ${PREFETCH_AHEAD}`, k.outer, "n");
       for (const { v, i } of streamed) w.line(`const int64_t pf_o${i} = ${this.offsetExpr(v, nidx)};`);
     }

@@ -188,7 +188,7 @@ describe.skipIf(!addon)("executable on the harness", () => {
       expect(again!.shape).toEqual([host.shape[0]! + 1, 8]);
       const into = [new Tensor("f32", [8]), new Tensor("f32", [host.shape[0]! + 1, 8])];
       await exe.executeInto(into, dev as unknown as Tensor, Tensor.zeros("f32", [1, 8]));
-      expect(Array.from(into[1]!.data)).toEqual(Array.from(again!.data));
+      expect(into[1]!.toFloat32Array()).toEqual(again!.toFloat32Array());
       dev.dispose();
       expect(() => dev.toHost()).toThrow(/used after dispose\(\)/);
       await expect(exe.executeOnDevice([true], host, host)).rejects.toThrow(/keep has 1 flags for 2 outputs/);
