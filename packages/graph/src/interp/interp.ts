@@ -21,13 +21,13 @@ export function fromNDArray(a: NDArray): Tensor {
   return Tensor.fromFloat64(a.dtype, a.shape, a.data);
 }
 
+/** What binding reads of an input: host and device tensors alike. */
+export type TensorMeta = Pick<Tensor, "dtype" | "shape" | "rank">;
+
 /**
  * Bind the symbolic dims of the graph's inputs from the actual input shapes, checking every
  * static dim and every dim expression on the way. Errors name the input and both shapes.
  */
-/** What binding reads of an input: host and device tensors alike. */
-export type TensorMeta = Pick<Tensor, "dtype" | "shape" | "rank">;
-
 export function bindInputs(graph: Graph, inputs: readonly TensorMeta[]): Record<string, number> {
   if (inputs.length !== graph.inputs.length)
     throw new ExecutionError(`[execute] graph '${graph.name}' takes ${graph.inputs.length} inputs, got ${inputs.length}`);
