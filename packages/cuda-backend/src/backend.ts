@@ -13,12 +13,14 @@ export interface CudaCompileOptions {
   target?: "gpu" | "host";
   /** Replay CUDA graphs for repeated shapes (GPU only; default true). */
   cudaGraphs?: boolean;
+  /** f32 attention on the tensor cores in f16 (see PrintOptions.halfAttention; default false). */
+  halfAttention?: boolean;
 }
 
 /** Compile an (optimised) graph for the GPU or the CPU harness. */
 export function compileCuda(graph: Graph, weights: ReadonlyMap<string, Tensor> = new Map(), opts: CudaCompileOptions = {}): CudaExecutable {
   const plan = buildPlan(graph, { backend: "cuda" });
-  const printed = printPlan(plan);
+  const printed = printPlan(plan, { halfAttention: opts.halfAttention });
   const dev: KernelDevice = opts.target === "host" ? new HostDevice() : new CudaDevice();
   return new CudaExecutable(graph, plan, printed, dev, weights, opts.cudaGraphs !== false && dev.kind === "cuda");
 }
@@ -34,7 +36,7 @@ export const cudaBackend: Backend = {
   priority: 20,
   caps: { dtypes: ["f32", "f16", "bf16", "i32", "i64", "bool"] },
   probe: async () => cudaProbe(),
-  compile: async (graph, weights) => compileCuda(graph, weights),
+  compile: async (graph, weights, options) => compileCuda(graph, weights, { halfAttention: options.halfPrecision === true }),
 };
 
 registerBackend(cudaBackend);

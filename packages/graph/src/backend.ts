@@ -39,6 +39,12 @@ export interface CompileOptions {
   threads?: number;
   /** Print the IR after each pass and the pass timings (also enabled by DEBUG>=2). */
   dumpPasses?: boolean;
+  /**
+   * The model is half precision (16-bit weights): a backend with 16-bit units may compute f32
+   * work on them where it has no weight to tell it so (cuda: attention on the tensor cores in
+   * f16; GEMMs with 16-bit weights take the tensor cores either way). cpu and reference ignore it.
+   */
+  halfPrecision?: boolean;
 }
 
 export interface Executable {

@@ -205,7 +205,7 @@ export class Whisper {
         : v === "crossKV" ? buildCrossKV(d, wd)
         : v.startsWith("align:") ? buildDecoder(d, { cache: false, lastOnly: false, alignmentHeads: heads }, wd)
         : buildDecoder(d, { cache: v.startsWith("cached"), lastOnly: !v.endsWith("All") }, wd);
-      p = compile(g, { device: this.device, weights: this.weights, threads: this.opts.threads });
+      p = compile(g, { device: this.device, weights: this.weights, threads: this.opts.threads, halfPrecision: this.opts.dtype === "f16" });
       // A failed compile is not cached: the next call tries again and reports its own error.
       p.catch(() => this.exes.delete(v));
       this.exes.set(v, p);

@@ -581,9 +581,22 @@ struct MwIsHalf<mw_bf16> {
 };
 #define MW_AT_MMA_BQ 64
 #define MW_AT_MMA_BK 64
-template <class T, int D>
-__device__ __forceinline__ void mw_attention_mma(const T* __restrict__ Q, const T* __restrict__ K, const T* __restrict__ V,
-                                                 T* __restrict__ O, const float* __restrict__ mask, const MwAttnShape& s) {
+// One element of storage type TS as the 16-bit compute type T (a copy when they are the same).
+template <class T>
+__device__ __forceinline__ T mw_as(const T* p) {
+  return *p;
+}
+template <class T>
+__device__ __forceinline__ T mw_as(const float* p) {
+  return T(*p);
+}
+
+// TS: the storage type of Q, K, V and O; T: the 16-bit type the tensor cores compute in. An f32
+// TS (the activations of a half-precision model whose graph keeps f32) is rounded to T as the
+// tiles are staged, as the f16/bf16 GEMM does with an f32 A.
+template <class TS, class T, int D>
+__device__ __forceinline__ void mw_attention_mma(const TS* __restrict__ Q, const TS* __restrict__ K, const TS* __restrict__ V,
+                                                 TS* __restrict__ O, const float* __restrict__ mask, const MwAttnShape& s) {
   constexpr int BQ = MW_AT_MMA_BQ, BK = MW_AT_MMA_BK, LD = D + 8, LP = BK + 8, NT = BK / 8, OT = D / 8;
   __shared__ __align__(16) T Qs[BQ][LD];
   __shared__ __align__(16) T Ks[BK][LD];
@@ -593,13 +606,13 @@ __device__ __forceinline__ void mw_attention_mma(const T* __restrict__ Q, const 
   const mw_i64 q0 = (mw_i64)blockIdx.x * BQ;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, t = lane & 3;
   const T zero = T(0.f);
-  const T* Qb = Q + b * s.q_bs + h * s.q_hs;
-  const T* Kb = K + b * s.k_bs + h * s.k_hs;
-  const T* Vb = V + b * s.v_bs + h * s.v_hs;
+  const TS* Qb = Q + b * s.q_bs + h * s.q_hs;
+  const TS* Kb = K + b * s.k_bs + h * s.k_hs;
+  const TS* Vb = V + b * s.v_bs + h * s.v_hs;
   for (int e = tid; e < BQ * D; e += 128) {
     const int r = e / D, dd = e % D;
     const mw_i64 gi = q0 + r;
-    Qs[r][dd] = gi < s.lq ? Qb[gi * s.q_rs + dd] : zero;
+    Qs[r][dd] = gi < s.lq ? mw_as<T>(Qb + gi * s.q_rs + dd) : zero;
   }
   const mw_i64 qa = q0 + 16 * warp + g;  // this lane's rows: qa and qa + 8
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
@@ -614,7 +627,7 @@ __device__ __forceinline__ void mw_attention_mma(const T* __restrict__ Q, const 
     kend = last < s.lk ? last : s.lk;
   }
   // 16-byte aligned K/V rows move 8 elements per load (an eighth of the load instructions).
-  const bool kv_vec = mw_vec8_ok<T, T>(Kb, s.k_rs) && mw_vec8_ok<T, T>(Vb, s.v_rs);
+  const bool kv_vec = mw_vec8_ok<TS, T>(Kb, s.k_rs) && mw_vec8_ok<TS, T>(Vb, s.v_rs);
   for (mw_i64 k0 = 0; k0 < kend; k0 += BK) {
     if (kv_vec) {
       for (int e = tid; e < BK * D / 8; e += 128) {
@@ -623,8 +636,8 @@ __device__ __forceinline__ void mw_attention_mma(const T* __restrict__ Q, const 
         uint4 kv, vv;
         kv.x = kv.y = kv.z = kv.w = vv.x = vv.y = vv.z = vv.w = 0u;  // zero bits are +0 in f16 and bf16
         if (gj < s.lk) {
-          kv = *reinterpret_cast<const uint4*>(Kb + gj * s.k_rs + dd);
-          vv = *reinterpret_cast<const uint4*>(Vb + gj * s.v_rs + dd);
+          kv = mw_load8<T>(Kb + gj * s.k_rs + dd);
+          vv = mw_load8<T>(Vb + gj * s.v_rs + dd);
         }
         *reinterpret_cast<uint4*>(&Ks[jj][dd]) = kv;
         // V is stored transposed: its 8 elements go to 8 rows of Vt, moved as raw 16-bit patterns.
@@ -639,8 +652,8 @@ __device__ __forceinline__ void mw_attention_mma(const T* __restrict__ Q, const 
         const int jj = e / D, dd = e % D;
         const mw_i64 gj = k0 + jj;
         const bool in = gj < s.lk;
-        Ks[jj][dd] = in ? Kb[gj * s.k_rs + dd] : zero;
-        Vt[dd][jj] = in ? Vb[gj * s.v_rs + dd] : zero;
+        Ks[jj][dd] = in ? mw_as<T>(Kb + gj * s.k_rs + dd) : zero;
+        Vt[dd][jj] = in ? mw_as<T>(Vb + gj * s.v_rs + dd) : zero;
       }
     }
     __syncthreads();
@@ -701,7 +714,7 @@ __device__ __forceinline__ void mw_attention_mma(const T* __restrict__ Q, const 
       for (int o = 0; o < OT; o++) mw_mma_16816<T>(acc[o], &Ps[16 * warp][ks], LP, &Vt[8 * o][ks], LP, lane);
     __syncthreads();
   }
-  T* Ob = O + b * s.o_bs + h * s.o_hs;
+  TS* Ob = O + b * s.o_bs + h * s.o_hs;
   // A row with every key masked has l = 0: 0 · (1/0) = NaN, as PyTorch gives.
   const float inv[2] = {1.0f / l[0], 1.0f / l[1]};
 #pragma unroll
@@ -814,9 +827,11 @@ __device__ __forceinline__ void mw_attention_simt(const T* __restrict__ Q, const
   }
 }
 
-// lq <= MW_AT_SMALL_LQ: flash-decoding; f16/bf16 with D % 16 == 0, D <= 64: tensor cores, 64 rows
-// per block; otherwise SIMT, 32 rows per block. attentionLaunch (library.ts) mirrors this choice.
-template <class T, int D>
+// lq <= MW_AT_SMALL_LQ: flash-decoding; a 16-bit compute type TC (by default T) with D % 16 == 0,
+// D <= 64: tensor cores, 64 rows per block; otherwise SIMT, 32 rows per block. TC = mw_f16 with
+// T = float runs f32 tensors through the tensor cores in f16. attentionLaunch (library.ts)
+// mirrors this choice.
+template <class T, int D, class TC = T>
 __device__ __forceinline__ void mw_attention(const T* __restrict__ Q, const T* __restrict__ K, const T* __restrict__ V,
                                              T* __restrict__ O, const float* __restrict__ mask, const MwAttnShape& s) {
   static_assert(D % 4 == 0 && D <= 256, "head dim must be a multiple of 4, at most 256");
@@ -825,8 +840,8 @@ __device__ __forceinline__ void mw_attention(const T* __restrict__ Q, const T* _
     return;
   }
   // Only one of the two tile paths is instantiated, so their shared memory never adds up.
-  if constexpr (MwIsHalf<T>::value && D % 16 == 0 && D <= 64)
-    mw_attention_mma<T, D>(Q, K, V, O, mask, s);
+  if constexpr (MwIsHalf<TC>::value && D % 16 == 0 && D <= 64)
+    mw_attention_mma<T, TC, D>(Q, K, V, O, mask, s);
   else
     mw_attention_simt<T, D>(Q, K, V, O, mask, s);
 }

@@ -23,6 +23,8 @@ export interface OpCase {
   readonly intRange?: number;
   /** Extra absolute tolerance (reductions over long rows, f16 chains). */
   readonly atol?: number;
+  /** Print with PrintOptions.halfAttention (f32 attention on the tensor cores in f16). */
+  readonly halfAttention?: boolean;
 }
 
 const T = (dtype: DType, shape: Dim[]) => new TensorType(dtype, shape);
@@ -114,6 +116,16 @@ function cases(): OpCase[] {
     },
   });
   c.push({
+    // Whisper with f16 weights on cuda: f32 q, k, v through the f16 tensor-core tiles (ragged
+    // query and key blocks, an additive mask); each input rounded to f16 (about 2^-11 relative).
+    name: "attention f32 in f16 on tensor cores (halfAttention, mask)",
+    inputs: [T("f32", [1, 2, "q", 32]), T("f32", [1, 2, "k", 32]), T("f32", [1, 2, "k", 32]), T("f32", [1, 2, "q", "k"])],
+    shapes: [[1, 2, 37, 32], [1, 2, 45, 32], [1, 2, 45, 32], [1, 2, 37, 45]],
+    build: (_g, [q, k, v, m]) => [ops.scaled_dot_product_attention(q!, k!, v!, { mask: m! })],
+    atol: 1e-2,
+    halfAttention: true,
+  });
+  c.push({
     // Whisper with f16 weights: f32 activations times an f16 weight, the cast folded into the
     // GEMM; the tensor-core path rounds the activations to f16 (about 2^-11 relative each).
     name: "matmul f32 activations x f16 weight + bias (mixed)",
@@ -168,7 +180,7 @@ function prepare(c: OpCase, index: number): Prepared {
   graph.weights().forEach(({ name, type }, i) =>
     weights.set(name, randomTensor(type.dtype, type.shape as number[], 900 + i, name.endsWith(".g") ? 1 : 0.3)));
   const plan = buildPlan(graph, { backend: "cuda" });
-  return { case: c, graph, plan, printed: printPlan(plan, { prefix: `op${index}_` }), weights };
+  return { case: c, graph, plan, printed: printPlan(plan, { prefix: `op${index}_`, halfAttention: c.halfAttention }), weights };
 }
 
 export interface OpSuite {
