@@ -105,15 +105,16 @@ async function main(): Promise<void> {
  * the GPU run finds them in the carried cache instead of waiting for nvcc.
  */
 function prebuild(arch: string, into: string): void {
-  const graphs: Graph[] = [];
+  // The sources Whisper compiles: f16 weights also turn on half-precision attention.
+  const graphs: { g: Graph; half: boolean }[] = [];
   for (const [d, wdtype] of [[loadWhisperConfig(dir), "f32"], [WHISPER_PRESETS["tiny.en"]!, "f32"], [WHISPER_PRESETS["tiny.en"]!, "f16"]] as const) {
     const wd = { wdtype };
-    graphs.push(
+    graphs.push(...[
       buildEncoder(d, wd), buildCrossKV(d, wd),
       ...[[false, true], [false, false], [true, true], [true, false]].map(([cache, lastOnly]) => buildDecoder(d, { cache: cache!, lastOnly: lastOnly! }, wd)),
-    );
+    ].map((g) => ({ g, half: wdtype === "f16" })));
   }
-  for (const g of graphs) exportCubin(cudaSource(optimize(g)), arch, into);
+  for (const { g, half } of graphs) exportCubin(cudaSource(optimize(g), { halfAttention: half }), arch, into);
 }
 
 const pre = process.argv.indexOf("--prebuild");

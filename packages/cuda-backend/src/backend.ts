@@ -26,8 +26,8 @@ export function compileCuda(graph: Graph, weights: ReadonlyMap<string, Tensor> =
 }
 
 /** The CUDA source a graph compiles to (for inspection, prebuilding and nvcc tests). */
-export function cudaSource(graph: Graph): string {
-  return printPlan(buildPlan(graph, { backend: "cuda" })).source;
+export function cudaSource(graph: Graph, opts: Pick<CudaCompileOptions, "halfAttention"> = {}): string {
+  return printPlan(buildPlan(graph, { backend: "cuda" }), { halfAttention: opts.halfAttention }).source;
 }
 
 export const cudaBackend: Backend = {
