@@ -77,7 +77,7 @@ static inline float mw_tanhf(float x) {
 // time. The arithmetic is mw_expf's, operation for operation (so the values are the same), but
 // on four vectors at once with their steps interleaved: one vector's exp is a ~55-cycle chain
 // of dependent FMAs, and the out-of-order window holds only a few of them, so a plain
-// vectorised loop waits on latency (measured: 0.84-0.90x the time of that loop for the whole
+// vectorised loop waits on latency (measured: 0.74-0.77x the time of that loop for the whole
 // softmax, 6x1500x1500, two threads).
 #if defined(__AVX2__) && defined(__FMA__)
 static inline void mw_exp8x4(__m256* v) {

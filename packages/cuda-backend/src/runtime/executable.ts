@@ -78,6 +78,8 @@ export class CudaExecutable implements Executable {
   private readonly mod: LoadedModule;
   private readonly mem: MemoryPlan;
   private readonly resident = new Map<number, bigint>();
+  /** The plan's buffer id of each graph input (undefined when the graph never reads it). */
+  private readonly inputIds: (number | undefined)[];
   private arena = 0n;
   private arenaSize = 0;
   private pinned: ArrayBuffer | undefined;
@@ -97,6 +99,7 @@ export class CudaExecutable implements Executable {
     this.device = dev.kind === "cuda" ? "cuda" : "cuda-host-harness";
     this.mod = dev.loadModule(printed.source);
     this.mem = planMemory(plan);
+    this.inputIds = graph.inputs.map((_, i) => plan.buffers.find((b) => b.kind === "input" && b.index === i)?.id);
     for (const b of plan.buffers) {
       if (b.kind !== "weight" && b.kind !== "constant") continue;
       const t = b.kind === "weight" ? weights.get(b.name!) : b.data;
@@ -134,8 +137,8 @@ export class CudaExecutable implements Executable {
       if (!isDeviceTensor(t)) return;
       if (!(t instanceof CudaDeviceTensor) || t.device !== this.device)
         throw new ExecutionError(`[cuda] input ${i} of graph '${this.graph.name}' is a device tensor of '${t.device}'; this executable runs on '${this.device}'`);
-      const b = this.inputBuffer(i);
-      if (b) onDevice.set(b.id, t.ptr);
+      const id = this.inputIds[i];
+      if (id !== undefined) onDevice.set(id, t.ptr);
     });
     const kept = new Map<number, DetachedBuffer>();
     plan.outputs.forEach((o, i) => {
@@ -181,15 +184,15 @@ export class CudaExecutable implements Executable {
     const staging = this.staging(ioBytes);
     let cursor = 0;
     inputs.forEach((t, i) => {
-      const b = this.inputBuffer(i);
-      if (!b || isDeviceTensor(t)) return;
+      const id = this.inputIds[i];
+      if (id === undefined || isDeviceTensor(t)) return;
       const bytes = t.bytes();
       if (staging) {
         const view = new Uint8Array(staging, cursor, bytes.byteLength);
         view.set(bytes);
-        dev.upload(addr(b.id), view);
+        dev.upload(addr(id), view);
         cursor += align(bytes.byteLength);
-      } else dev.upload(addr(b.id), bytes);
+      } else dev.upload(addr(id), bytes);
     });
 
     const launches = this.launches(env, addr);
@@ -242,11 +245,6 @@ export class CudaExecutable implements Executable {
     for (const { t, view } of outs) if (view) (t as Tensor).bytes().set(view);
     this.stats.runs++;
     return outs.map((o) => o.t);
-  }
-
-  /** The plan's buffer for graph input i (none when the graph never reads it). */
-  private inputBuffer(i: number) {
-    return this.plan.buffers.find((b) => b.kind === "input" && b.index === i);
   }
 
   private launches(env: Record<string, number>, addr: (id: number) => bigint): Launch[] {
