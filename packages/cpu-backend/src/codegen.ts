@@ -28,6 +28,25 @@ const PREFETCH_AHEAD = 4;
  */
 const LARGE_BYTES = 16 << 20;
 
+/** Every kernel function's parameters, as mw_run's (see mw_runtime.h). */
+const KERNEL_PARAMS = "const mw_runtime* rt, void* const* B, const int64_t* D, void** S";
+
+/**
+ * GEMMs whose B is a weight or constant, the same for every batch item: the runtime keeps B
+ * packed for them in a state slot (mw_gemm_args::b_pack) instead of packing it on every call.
+ * Slot numbers by kernel name.
+ */
+export function packedWeightSlots(plan: KernelPlan): Map<string, number> {
+  const slots = new Map<string, number>();
+  for (const k of plan.kernels) {
+    if (k.kind !== "gemm") continue;
+    const kind = plan.buffers[k.b.buffer]!.kind;
+    const sameB = k.b.strides.slice(0, k.batch.length).every((s) => s === 0);
+    if ((kind === "weight" || kind === "constant") && sameB) slots.set(k.name, slots.size);
+  }
+  return slots;
+}
+
 /** The runtime's name for a float storage dtype (GEMM B, attention K/V). */
 function mwDtype(d: DType): string {
   return { f32: "MW_F32", f16: "MW_F16", bf16: "MW_BF16" }[d as "f32"] ?? "MW_F32";
@@ -79,6 +98,8 @@ export interface GeneratedSource {
   readonly source: string;
   /** Kernel names in run order (for profiles and tests). */
   readonly kernels: readonly string[];
+  /** State slots mw_run may fill (packed weights); the caller keeps them between runs. */
+  readonly stateSlots: number;
 }
 
 /** Generate the C++ translation unit for a plan. */
@@ -101,8 +122,9 @@ export function generateCpp(plan: KernelPlan): GeneratedSource {
   w.line(`#define MW_DIMS ${dimDecl || "(void)D;"}`);
   w.line("struct mw_ctx { void* const* B; const int64_t* D; int64_t t0; };");
   w.line();
+  const packed = packedWeightSlots(plan);
   for (const k of plan.kernels) {
-    const g = new KernelGen(plan, w, k.name);
+    const g = new KernelGen(plan, w, k.name, packed.get(k.name));
     switch (k.kind) {
       case "elementwise": g.elementwise(k); break;
       case "row": g.row(k); break;
@@ -121,20 +143,21 @@ export function generateCpp(plan: KernelPlan): GeneratedSource {
     w.line("static double mw_now_us(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e6 + t.tv_nsec * 1e-3; }");
     w.line(`static double mw_prof[${plan.kernels.length}]; static long mw_prof_runs;`);
   }
-  w.open(`extern "C" __attribute__((visibility("default"))) void mw_run(const mw_runtime* rt, void* const* B, const int64_t* D) {`);
+  w.line(`extern "C" __attribute__((visibility("default"))) int32_t mw_state_slots(void) { return ${packed.size}; }`);
+  w.open(`extern "C" __attribute__((visibility("default"))) void mw_run(${KERNEL_PARAMS}) {`);
   if (Number.isInteger(every) && every > 0) {
     w.line("double t0 = mw_now_us(), t1;");
-    plan.kernels.forEach((k, i) => w.line(`${k.name}(rt, B, D); t1 = mw_now_us(); mw_prof[${i}] += t1 - t0; t0 = t1;`));
+    plan.kernels.forEach((k, i) => w.line(`${k.name}(rt, B, D, S); t1 = mw_now_us(); mw_prof[${i}] += t1 - t0; t0 = t1;`));
     w.open(`if (++mw_prof_runs % ${every} == 0) {`);
     w.line(`double tot = 0; for (int i = 0; i < ${plan.kernels.length}; i++) tot += mw_prof[i];`);
     w.line(`fprintf(stderr, "[mw_profile] ${plan.graphName.replace(/[^\w .-]/g, "_")}: %ld runs, %.1f us/run\\n", mw_prof_runs, tot / mw_prof_runs);`);
     plan.kernels.forEach((k, i) => w.line(`fprintf(stderr, "  %9.1f us  ${k.name}\\n", mw_prof[${i}] / mw_prof_runs);`));
     w.close();
   } else {
-    for (const k of plan.kernels) w.line(`${k.name}(rt, B, D);`);
+    for (const k of plan.kernels) w.line(`${k.name}(rt, B, D, S);`);
   }
   w.close();
-  return { source: w.toString() + "\n", kernels: plan.kernels.map((k) => k.name) };
+  return { source: w.toString() + "\n", kernels: plan.kernels.map((k) => k.name), stateSlots: packed.size };
 }
 
 /** Buffers referenced by a set of views, as typed pointer declarations. */
@@ -166,7 +189,11 @@ function expShift(term: Expr, rowVars: ReadonlySet<string>): { arg: number; shif
 }
 
 class KernelGen {
-  constructor(private readonly plan: KernelPlan, private readonly w: Writer, private readonly name: string) {}
+  constructor(
+    private readonly plan: KernelPlan, private readonly w: Writer, private readonly name: string,
+    /** A GEMM's state slot for its packed B (see packedWeightSlots). */
+    private readonly packSlot?: number,
+  ) {}
 
   private dtypeOf(v: View): DType {
     return this.plan.buffers[v.buffer]!.dtype;
@@ -256,7 +283,7 @@ class KernelGen {
     if (!flat) w.close();
     w.close();
     const rows = flat ? cd(r === 0 ? 1 : shape[0]!) : shape.slice(0, -1).map(cd).join(" * ");
-    w.open(`static void ${this.name}(const mw_runtime* rt, void* const* B, const int64_t* D) {`);
+    w.open(`static void ${this.name}(${KERNEL_PARAMS}) {`);
     w.line("MW_DIMS");
     w.line(`const int64_t n = ${rows};`);
     w.line(`if (n <= 0 || ${cd(inner)} <= 0) return;`);
@@ -434,7 +461,7 @@ class KernelGen {
     if (streamOut) w.line("if (mw_big) mw_sfence();");
     w.close();
     const len = k.inner.length ? k.inner.map(cd).join(" * ") : "1";
-    w.open(`static void ${this.name}(const mw_runtime* rt, void* const* B, const int64_t* D) {`);
+    w.open(`static void ${this.name}(${KERNEL_PARAMS}) {`);
     w.line("MW_DIMS");
     w.line(`const int64_t n = ${rows};`);
     w.line("if (n <= 0) return;");
@@ -478,7 +505,7 @@ class KernelGen {
     const cb = collapseAxes(k.batch, bv);
     const single = cb.shape.length <= 1;
     const ptr = (v: View, t: string) => `(${t})B[${v.buffer}]`;
-    w.open(`static void ${this.name}(const mw_runtime* rt, void* const* B, const int64_t* D) {`);
+    w.open(`static void ${this.name}(${KERNEL_PARAMS}) {`);
     w.line("MW_DIMS");
     w.line(`if (${cd(k.m)} <= 0 || ${cd(k.n)} <= 0) return;`);
     const total = nb ? k.batch.map(cd).join(" * ") : "1";
@@ -493,6 +520,7 @@ class KernelGen {
     w.line(`g.ldc = ${cd(k.c.strides[nb]!)};`);
     if (!dimEq(k.c.strides[nb + 1]!, 1)) throw new GraphError(`[cpu codegen] ${this.name}: C must have unit column stride, got ${k.c.strides[nb + 1]}`);
     w.line(epi ? `g.epi = ${this.name}_epi; g.epi_ctx = &cx;` : "g.epi = 0; g.epi_ctx = 0;");
+    if (this.packSlot !== undefined) w.line(`g.b_pack = S ? S + ${this.packSlot} : 0;`);
     if (single) {
       const st = (i: number) => (cb.shape.length === 1 ? cd(cb.views[i]!.strides[0]!) : "0");
       w.line(`g.batch = nbatch;`);
@@ -516,7 +544,7 @@ class KernelGen {
 
   attention(k: AttentionKernel): void {
     const w = this.w;
-    w.open(`static void ${this.name}(const mw_runtime* rt, void* const* B, const int64_t* D) {`);
+    w.open(`static void ${this.name}(${KERNEL_PARAMS}) {`);
     w.line("MW_DIMS");
     w.line("mw_attention_args g; memset(&g, 0, sizeof g);");
     w.line(`g.batch = ${cd(k.batch)}; g.heads = ${cd(k.heads)}; g.lq = ${cd(k.lq)}; g.lk = ${cd(k.lk)}; g.d = ${cd(k.d)}; g.dv = ${cd(k.dv)};`);
@@ -600,7 +628,7 @@ class KernelGen {
       }
     }
     w.close();
-    w.open(`static void ${this.name}(const mw_runtime* rt, void* const* B, const int64_t* D) {`);
+    w.open(`static void ${this.name}(${KERNEL_PARAMS}) {`);
     w.line("MW_DIMS");
     w.line(`const int64_t n = ${rows!};`);
     w.line("if (n <= 0) return;");

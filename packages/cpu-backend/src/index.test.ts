@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { ExecutionError, Graph, Tensor, TensorType, UnsupportedOpError, compile, ops, resolveBackend, type Value } from "@max-whisper/graph";
 import { type CpuExecutable, cpuBackend, generateCpp } from "./index.js";
-import { checkAgainstReference, randTensor } from "./test-util.js";
+import { loadNative } from "./native.js";
+import { checkAgainstReference, expectClose, randTensor } from "./test-util.js";
 
 const f32 = (...s: (number | string)[]) => new TensorType("f32", s);
 
@@ -50,6 +51,48 @@ describe("cpu backend", () => {
       if (saved === undefined) delete process.env.MW_PROFILE;
       else process.env.MW_PROFILE = saved;
     }
+  });
+
+  it("keeps weight and constant GEMM operands packed from the first run on, and frees them on dispose", async () => {
+    const g = new Graph("packed", [f32("m", 40)]);
+    const x = g.inputs[0]!;
+    const w = g.weight("w", f32(40, 50));
+    const wt = g.weight("wt", new TensorType("f16", [50, 40])); // [out, in], read transposed
+    const c = ops.constant(randTensor("f32", [40, 24], 9));
+    g.output(
+      ops.gelu(ops.matmul(x, w)),
+      ops.matmul(x, ops.transpose(ops.cast(wt, "f32"), 0, 1)),
+      ops.matmul(x, c),
+      ops.matmul(ops.transpose(x, 0, 1), x), // B is an input: packed per call, no slot
+    );
+    const weights = new Map([["w", randTensor("f32", [40, 50], 10)], ["wt", randTensor("f16", [50, 40], 11)]]);
+    const sizes = [1, 3, 64, 200, 64];
+    const inputs = sizes.map((m, i) => [randTensor("f32", [m, 40], 20 + i)]);
+    const native = loadNative();
+    const before = native.packedBytes();
+    const exe = (await checkAgainstReference(g, inputs, { weights })) as CpuExecutable;
+    expect(exe.source.match(/g\.b_pack = S \? S \+ \d : 0;/g)).toEqual([0, 1, 2].map((i) => `g.b_pack = S ? S + ${i} : 0;`));
+    expect(exe.source).toContain("int32_t mw_state_slots(void) { return 3; }");
+    // Skinny runs (m = 1, 3) stream B without packing; the larger ones packed the three weights once.
+    const kept = native.packedBytes() - before;
+    expect(kept).toBeGreaterThanOrEqual(4 * 40 * (50 + 50 + 24));
+    expect(kept).toBeLessThan(4 * 40 * (64 + 64 + 32) + 3 * 4096);
+    // Runs from the kept panels give the same bits as the first; under another ISA (whose
+    // micro-kernel may want another panel width) the same values within the f32 tolerance.
+    const [y1] = await exe.execute(inputs[2]![0]!);
+    const [y2] = await exe.execute(inputs[2]![0]!);
+    expect(y2!.data).toEqual(y1!.data);
+    expect(native.packedBytes() - before).toBe(kept);
+    const isa = native.cpuInfo().isa;
+    try {
+      native.setIsa("generic");
+      const [y3] = await exe.execute(inputs[2]![0]!);
+      expectClose(y3!, y1!);
+    } finally {
+      native.setIsa(isa);
+    }
+    exe.dispose();
+    expect(native.packedBytes()).toBe(before);
   });
 
   it("runs empty tensors (a symbolic dim bound to 0)", async () => {

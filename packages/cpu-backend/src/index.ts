@@ -35,22 +35,23 @@ export interface CpuCompileOptions extends CompileOptions {
 }
 
 /** Plan + C++ for a graph without compiling (tools, tests, docs). */
-export function lowerToCpp(graph: Graph): { plan: KernelPlan; source: string } {
+export function lowerToCpp(graph: Graph): { plan: KernelPlan; source: string; stateSlots: number } {
   for (const n of graph.nodes)
     if (!SUPPORTED.includes(n.type.dtype)) throw new UnsupportedOpError(n.op, n.type.dtype, "cpu");
   // The runtime attention widens f16/bf16 K/V in registers (a decoder's cross K/V stay half).
   const plan = buildPlan(graph, { backend: "cpu", halfKV: true });
-  return { plan, source: generateCpp(plan).source };
+  const { source, stateSlots } = generateCpp(plan);
+  return { plan, source, stateSlots };
 }
 
 export async function compileCpu(graph: Graph, weights: ReadonlyMap<string, Tensor>, options: CpuCompileOptions = {}): Promise<CpuExecutable> {
   const native = loadNative();
-  const { plan, source } = lowerToCpp(graph);
+  const { plan, source, stateSlots } = lowerToCpp(graph);
   const memory = planMemory(plan);
   const { lib, entry } = await compileAndLoad(source, (p) => native.loadLibrary(p), options.cxx);
   // DEBUG>=2 shows what the compiler made of the graph, and where its C++ is.
   if (Number(process.env.DEBUG ?? 0) >= 2) process.stderr.write(`${printPlan(plan)}\nsource: ${entry.sourcePath}\n`);
-  return new CpuExec(graph, weights, options, native, plan, memory, source, lib, entry);
+  return new CpuExec(graph, weights, options, native, plan, memory, source, lib, entry, stateSlots);
 }
 
 class CpuExec implements CpuExecutable {
@@ -60,12 +61,18 @@ class CpuExec implements CpuExecutable {
   private disposed = false;
   /** Buffers bound once: weights and constants. */
   private readonly fixed: NativeBuffer[];
+  /**
+   * What runs keep: the GEMM weights packed for the micro-kernel on first use (so a weight's
+   * data must not change after the first run). Freed by dispose, or with the executable.
+   */
+  private readonly state: ArrayBuffer | null;
 
   constructor(
     readonly graph: Graph, weights: ReadonlyMap<string, Tensor>, private readonly options: CpuCompileOptions,
     private readonly native: CpuNative, readonly plan: KernelPlan, readonly memory: MemoryPlan,
-    readonly source: string, private readonly lib: NativeLibrary, readonly library: CacheEntry,
+    readonly source: string, private readonly lib: NativeLibrary, readonly library: CacheEntry, stateSlots: number,
   ) {
+    this.state = stateSlots > 0 ? native.allocState(stateSlots) : null;
     this.fixed = plan.buffers.map((b) => {
       if (b.kind === "weight") {
         const t = weights.get(b.name!);
@@ -120,7 +127,7 @@ class CpuExec implements CpuExecutable {
     });
     // The pool is process-wide: an explicit thread count applies to this run.
     if (this.options.threads && this.native.threads() !== this.options.threads) this.native.setThreads(this.options.threads);
-    this.native.runLibrary(this.lib, buffers, dims);
+    this.native.runLibrary(this.lib, buffers, dims, this.state);
     return outputs;
   }
 
@@ -128,6 +135,7 @@ class CpuExec implements CpuExecutable {
     if (this.disposed) return;
     this.disposed = true;
     this.arena = null;
+    if (this.state) this.native.releaseState(this.state);
     // dlopen counts references: other executables of the same library keep it loaded.
     this.native.unloadLibrary(this.lib);
   }

@@ -209,7 +209,7 @@ describe("cpu-backend native addon", () => {
     expect(ISAS).toContain(INFO.isa);
     expect(INFO.model.length).toBeGreaterThan(0);
     expect(N.threads()).toBe(INFO.cores);
-    expect(N.abiVersion).toBe(2);
+    expect(N.abiVersion).toBe(3);
     if (INFO.bestIsa === "avx2") expect(INFO.flags).toEqual(expect.arrayContaining(["avx2", "fma", "f16c"]));
   });
 
@@ -323,7 +323,7 @@ describe("cpu-backend native addon", () => {
       execFileSync("g++", ["-std=c++17", "-O2", "-shared", "-fPIC", `-I${INCLUDE_DIR}`, cc, "-o", so]);
       return so;
     };
-    let good = "", mismatch = "", noRun = "";
+    let good = "", mismatch = "", noRun = "", noSlots = "";
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), "mw-native-test-"));
       // buffers: 0 A [m,k], 1 B [k,n], 2 C [m,n], 3 visits (i32 per C element), 4 info (i64),
@@ -344,14 +344,15 @@ static void epi(void* ctx, float* c, int64_t ldc, int64_t batch, int64_t r0, int
 }
 static void fill(void* ctx, int64_t b, int64_t e) { float* f = (float*)ctx; for (int64_t i = b; i < e; i++) f[i] = 2.f * (float)i; }
 extern "C" int32_t mw_abi_version(void) { return MW_ABI_VERSION; }
-extern "C" void mw_run(const mw_runtime* rt, void* const* buf, const int64_t* dims) {
+extern "C" int32_t mw_state_slots(void) { return 1; }
+extern "C" void mw_run(const mw_runtime* rt, void* const* buf, const int64_t* dims, void** state) {
   int64_t m = dims[0], n = dims[1], k = dims[2];
   Epi ctx{(int32_t*)buf[3], n};
   mw_gemm_args g{};
   g.batch = 1; g.m = m; g.n = n; g.k = k;
   g.a = (const float*)buf[0]; g.a_row_stride = k; g.a_col_stride = 1;
   g.b = buf[1]; g.b_dtype = MW_F32; g.b_row_stride = n; g.b_col_stride = 1;
-  g.c = (float*)buf[2]; g.ldc = n; g.alpha = 1.f; g.epi = epi; g.epi_ctx = &ctx;
+  g.c = (float*)buf[2]; g.ldc = n; g.alpha = 1.f; g.epi = epi; g.epi_ctx = &ctx; g.b_pack = state;
   rt->sgemm(&g);
   int64_t* info = (int64_t*)buf[4];
   info[0] = rt->abi_version; info[1] = rt->num_threads; info[2] = (int64_t)((uintptr_t)buf[6] % 64); info[3] = buf[7] == nullptr;
@@ -359,7 +360,8 @@ extern "C" void mw_run(const mw_runtime* rt, void* const* buf, const int64_t* di
 }
 `);
       mismatch = lib("mismatch", `#include <cstdint>\nextern "C" int32_t mw_abi_version(void) { return 999; }\nextern "C" void mw_run() {}\n`);
-      noRun = lib("norun", `#include <cstdint>\nextern "C" int32_t mw_abi_version(void) { return 2; }\n`);
+      noRun = lib("norun", `#include <cstdint>\nextern "C" int32_t mw_abi_version(void) { return 3; }\n`);
+      noSlots = lib("noslots", `#include <cstdint>\nextern "C" int32_t mw_abi_version(void) { return 3; }\nextern "C" void mw_run() {}\n`);
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -370,7 +372,7 @@ extern "C" void mw_run(const mw_runtime* rt, void* const* buf, const int64_t* di
       const visits = new Int32Array(m * n), info = new BigInt64Array(4), fill = new Float32Array(n);
       const arena = N.allocAligned(4096);
       N.runLibrary(h, [a, b, c, visits, info, fill, new Float32Array(arena, 64, 8), null], dimsArray([m, n, k]));
-      expect(Array.from(info)).toEqual([2n, BigInt(N.threads()), 0n, 1n]);
+      expect(Array.from(info)).toEqual([3n, BigInt(N.threads()), 0n, 1n]);
       expect(visits.every((v) => v === 1)).toBe(true); // every C element finished exactly once
       expect(Array.from(fill)).toEqual(Array.from({ length: n }, (_, i) => 2 * i));
       for (let i = 0; i < m; i++)
@@ -387,9 +389,42 @@ extern "C" void mw_run(const mw_runtime* rt, void* const* buf, const int64_t* di
       expect(() => N.runLibrary(h, [], dimsArray([]))).toThrow(/was unloaded/);
     });
 
+    it("keeps B packed in the caller's state slot from the first run on, until released", () => {
+      const h = N.loadLibrary(good);
+      expect(N.stateSlots(h)).toBe(1);
+      const [m, n, k] = [70, 300, 90];
+      const a = randn(m * k, 23), b = randn(k * n, 24);
+      const run = (bm: Float32Array, state: ArrayBuffer | null) => {
+        const c = new Float32Array(m * n);
+        N.runLibrary(h, [a, bm, c, new Int32Array(m * n), new BigInt64Array(4), new Float32Array(n), null, null], dimsArray([m, n, k]), state);
+        return c;
+      };
+      const plain = run(b, null);
+      const state = N.allocState(1);
+      const before = N.packedBytes();
+      expect(run(b, state)).toEqual(plain); // packs, then computes from the packed panel
+      const kept = N.packedBytes() - before;
+      expect(kept).toBeGreaterThanOrEqual(n * k * 4);
+      expect(kept).toBeLessThan((n + 32) * k * 4 + 4096);
+      expect(run(b, state)).toEqual(plain);
+      // The panel is reused, not rebuilt: a change to B's contents after the first run is not
+      // seen (which is why only weights and constants get a slot), while another B is packed anew.
+      const b2 = b.map((x) => -x);
+      b.set(b2);
+      expect(run(b, state)).toEqual(plain);
+      expect(run(b2, state)).toEqual(run(b2, null));
+      expect(N.packedBytes() - before).toBe(kept);
+      N.releaseState(state);
+      expect(N.packedBytes()).toBe(before);
+      expect(() => run(b, N.allocState(0))).toThrow(/\[runLibrary\] state: .*good\.so needs 1 slots, got a buffer of 0 bytes/);
+      expect(() => N.allocState(-1)).toThrow(/\[allocState\] slots: expected a whole number/);
+      N.unloadLibrary(h);
+    });
+
     it("refuses libraries with another ABI version, missing symbols or bad paths", () => {
-      expect(() => N.loadLibrary(mismatch)).toThrow(/ABI version mismatch in .*mismatch\.so: expected 2, got 999/);
+      expect(() => N.loadLibrary(mismatch)).toThrow(/ABI version mismatch in .*mismatch\.so: expected 3, got 999/);
       expect(() => N.loadLibrary(noRun)).toThrow(/norun\.so does not export mw_run/);
+      expect(() => N.loadLibrary(noSlots)).toThrow(/noslots\.so does not export mw_state_slots/);
       expect(() => N.loadLibrary(join(dir, "missing.so"))).toThrow(/\[loadLibrary\] cannot load .*missing\.so: .*No such file/);
     });
 

@@ -1,5 +1,6 @@
 // Typed loader for the cpu-backend native addon (build/Release/mw_cpu.node): GEMM, attention,
-// generated-library loading, aligned arenas, threads, ISA choice and machine-limit probes.
+// generated-library loading (and the state its runs keep), aligned arenas, threads, ISA choice
+// and machine-limit probes.
 // The code generator and backend registration live elsewhere in this package.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -74,8 +75,20 @@ export interface CpuNative {
   sgemm(opts: SgemmOptions): void;
   attention(opts: AttentionOptions): void;
   loadLibrary(path: string): NativeLibrary;
-  runLibrary(lib: NativeLibrary, buffers: readonly NativeBuffer[], dims?: BigInt64Array | Float64Array): void;
+  /**
+   * Runs the library's mw_run. `state` (from allocState, at least stateSlots(lib) slots) keeps
+   * what runs may reuse, such as weights packed for the GEMM micro-kernel; null keeps nothing.
+   */
+  runLibrary(lib: NativeLibrary, buffers: readonly NativeBuffer[], dims?: BigInt64Array | Float64Array, state?: ArrayBuffer | null): void;
   unloadLibrary(lib: NativeLibrary): void;
+  /** How many state slots the library's runs may fill. */
+  stateSlots(lib: NativeLibrary): number;
+  /** Zeroed state slots; what runs keep in them is freed by releaseState or on collection. */
+  allocState(slots: number): ArrayBuffer;
+  /** Frees what runs kept in `state` (the slots stay usable and fill again on the next run). */
+  releaseState(state: ArrayBuffer): void;
+  /** Bytes of packed weights kept in state slots across the process (MW_CPU_PACKED_MB caps it). */
+  packedBytes(): number;
   /** A zeroed, 64-byte aligned ArrayBuffer outside the JS heap, freed when collected. */
   allocAligned(bytes: number): ArrayBuffer;
   /** Advise huge pages for the untouched 2 MB extents inside `buf`; false when nothing was advised. */
@@ -146,8 +159,8 @@ export function dimsArray(dims: readonly (number | bigint)[]): BigInt64Array {
 export const sgemm = (opts: SgemmOptions): void => loadNative().sgemm(opts);
 export const attention = (opts: AttentionOptions): void => loadNative().attention(opts);
 export const loadLibrary = (path: string): NativeLibrary => loadNative().loadLibrary(path);
-export const runLibrary = (lib: NativeLibrary, buffers: readonly NativeBuffer[], dims?: BigInt64Array | Float64Array): void =>
-  loadNative().runLibrary(lib, buffers, dims);
+export const runLibrary = (lib: NativeLibrary, buffers: readonly NativeBuffer[], dims?: BigInt64Array | Float64Array, state?: ArrayBuffer | null): void =>
+  loadNative().runLibrary(lib, buffers, dims, state);
 export const unloadLibrary = (lib: NativeLibrary): void => loadNative().unloadLibrary(lib);
 export const allocAligned = (bytes: number): ArrayBuffer => loadNative().allocAligned(bytes);
 export const cpuInfo = (): CpuInfo => loadNative().cpuInfo();

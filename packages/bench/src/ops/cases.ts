@@ -12,7 +12,8 @@ export interface OpCase {
   bound: "compute" | "memory";
   flops: number;
   bytes: number;
-  build(): { graph: Graph; inputs: Tensor[] };
+  /** The graph and its inputs; `torchInputs` when PyTorch takes more (a graph's constants). */
+  build(): { graph: Graph; inputs: Tensor[]; torchInputs?: Tensor[] };
   /** A PyTorch expression over inputs a, b, c, … (F = torch.nn.functional; sdpa = fused attention or its explicit form). */
   torch: string;
 }
@@ -38,11 +39,31 @@ function matmulCase(tag: string, m: number, k: number, n: number): OpCase {
   };
 }
 
+/**
+ * A weight's GEMM: B is a constant of the graph (an ONNX initializer for onnxruntime), as in a
+ * model, so each system may prepare it once (max-whisper and onnxruntime both keep it packed).
+ */
+function weightMatmulCase(tag: string, m: number, k: number, n: number): OpCase {
+  return {
+    name: `matmul ${tag} ${m}x${k}·${k}x${n}, constant weight`, family: "matmul", bound: "compute",
+    flops: 2 * m * k * n, bytes: F32 * (m * k + k * n + m * n),
+    build: () => {
+      const g = new Graph("matmul_weight", [new TensorType("f32", [m, k])]);
+      const w = randomTensor("f32", [k, n], 101, 0.05);
+      g.output(ops.matmul(g.inputs[0]!, g.constant(w)));
+      const a = randomTensor("f32", [m, k], 100, 1);
+      return { graph: g, inputs: [a], torchInputs: [a, w] };
+    },
+    torch: "a @ b",
+  };
+}
+
 export function opCases(): OpCase[] {
   const T = 1500;
   const cases: OpCase[] = [
     matmulCase("tiny qkv", T, 384, 384),
     matmulCase("tiny fc1", T, 384, 1536),
+    weightMatmulCase("tiny fc1", T, 384, 1536),
     matmulCase("tiny fc2", T, 1536, 384),
     matmulCase("base fc1", T, 512, 2048),
     {

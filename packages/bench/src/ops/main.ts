@@ -60,7 +60,7 @@ async function main() {
 
   for (const [i, c] of cases.entries()) {
     log(`[${i + 1}/${cases.length}] ${c.name}`);
-    const { graph, inputs } = c.build();
+    const { graph, inputs, torchInputs } = c.build();
     const [ref] = interpret(graph, inputs);
     // Every runnable system is gated against the reference, then the ones that pass are timed
     // in alternation (see timeInterleaved), so a slow spell of the machine hits all of them.
@@ -98,7 +98,7 @@ async function main() {
         const outs = [new Tensor(ref!.dtype, ref!.shape)];
         await gate(`onnxruntime-node${REUSED}`, () => ort.run(inputs, outs));
       }
-      torchJobs.push({ c, ref: ref!, tc: { name: c.name, expr: c.torch, inputs } });
+      torchJobs.push({ c, ref: ref!, tc: { name: c.name, expr: c.torch, inputs: torchInputs ?? inputs } });
     }
     // The case's limit is probed in the same rotation as its systems (see limitProbe).
     const readings: number[] = [];

@@ -8,7 +8,7 @@
 extern "C" {
 #endif
 
-#define MW_ABI_VERSION 2
+#define MW_ABI_VERSION 3
 
 enum mw_dtype { MW_F32 = 0, MW_F16 = 1, MW_BF16 = 2, MW_I32 = 3, MW_I64 = 4, MW_BOOL = 5 };
 
@@ -30,6 +30,11 @@ typedef struct mw_gemm_args {
   float* c; int64_t c_batch_stride, ldc;
   float alpha;
   mw_epilogue_fn epi; void* epi_ctx;  // epi may be NULL
+  // Optional (NULL: none): a slot of the caller's state (see mw_run) in which the runtime keeps
+  // B packed for its micro-kernel, filled on first use and reused while B's address, strides,
+  // dtype and extent stay the same. Only for B whose contents never change (weights, constants)
+  // and the same in every batch item.
+  void** b_pack;
 } mw_gemm_args;
 
 // out = softmax(scale · Q·Kᵀ + mask) · V, flash-style (online softmax, the full score matrix is
@@ -61,9 +66,12 @@ typedef struct mw_runtime {
 
 // What a generated library exports.
 //   int32_t mw_abi_version(void);                 returns MW_ABI_VERSION
-//   void mw_run(const mw_runtime* rt, void* const* buffers, const int64_t* dims);
+//   int32_t mw_state_slots(void);                 how many state slots mw_run may fill
+//   void mw_run(const mw_runtime* rt, void* const* buffers, const int64_t* dims, void** state);
 // buffers: the plan's buffer pointers in plan order; dims: values of the symbolic dims in the
-// order the plan lists them.
+// order the plan lists them; state: the caller's mw_state_slots() slots, zeroed before the first
+// run and kept between runs (or NULL: nothing is kept). The runtime owns what it puts there;
+// the caller hands the slots back with release_state (see the addon).
 
 #ifdef __cplusplus
 }

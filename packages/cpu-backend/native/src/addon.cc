@@ -1,6 +1,7 @@
 // N-API surface of the cpu-backend addon: direct sgemm/attention on typed arrays (bounds
-// checked), generated-library loading (dlopen + ABI check + mw_run), aligned arenas, threads,
-// ISA selection and the machine-limit probes. All maths lives in the kernels_* files.
+// checked), generated-library loading (dlopen + ABI check + mw_run, with the state its runs keep),
+// aligned arenas, threads, ISA selection and the machine-limit probes. All maths lives in the
+// kernels_* files.
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 
 namespace {
 
-using mw_run_fn = void (*)(const mw_runtime*, void* const*, const int64_t*);
+using mw_run_fn = void (*)(const mw_runtime*, void* const*, const int64_t*, void**);
 using mw_abi_fn = int32_t (*)(void);
 
 [[noreturn]] void fail(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, msg); }
@@ -192,6 +193,7 @@ struct Library {
   void* dl = nullptr;
   mw_run_fn run = nullptr;
   std::string path;
+  int32_t state_slots = 0;
 };
 
 void close_library(Library* lib) {
@@ -230,7 +232,14 @@ Napi::Value LoadLibrary(const Napi::CallbackInfo& info) {
     dlclose(dl);
     fail(env, msg);
   }
-  Library* lib = new Library{dl, run, path};
+  auto slots = (mw_abi_fn)dlsym(dl, "mw_state_slots");
+  if (!slots) {
+    const char* e = dlerror();
+    std::string msg = "[loadLibrary] " + path + " does not export mw_state_slots: " + (e ? e : "");
+    dlclose(dl);
+    fail(env, msg);
+  }
+  Library* lib = new Library{dl, run, path, slots()};
   return Napi::External<Library>::New(env, lib, [](Napi::Env, Library* l) {
     close_library(l);
     delete l;
@@ -290,9 +299,49 @@ Napi::Value RunLibrary(const Napi::CallbackInfo& info) {
       fail(env, "[runLibrary] dims: expected a BigInt64Array or Float64Array");
     }
   }
+  void** state = nullptr;
+  if (info.Length() >= 4 && !info[3].IsUndefined() && !info[3].IsNull()) {
+    if (!info[3].IsArrayBuffer()) fail(env, "[runLibrary] state: expected an ArrayBuffer from allocState, or null");
+    Napi::ArrayBuffer st = info[3].As<Napi::ArrayBuffer>();
+    if (st.ByteLength() < sizeof(void*) * (size_t)lib->state_slots)
+      fail(env, "[runLibrary] state: " + lib->path + " needs " + std::to_string(lib->state_slots) +
+                    " slots, got a buffer of " + std::to_string(st.ByteLength()) + " bytes");
+    state = (void**)st.Data();
+  }
   int64_t none = 0;
-  lib->run(mw::runtime(), bufs.data(), dp ? dp : &none);
+  lib->run(mw::runtime(), bufs.data(), dp ? dp : &none, state);
   return env.Undefined();
+}
+
+Napi::Value StateSlots(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), get_library(info, "stateSlots")->state_slots);
+}
+
+// allocState(slots): zeroed slots for what a library's runs keep (packed weights). What the
+// runtime put there is freed by releaseState, or when the buffer is collected.
+Napi::Value AllocState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double d = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0 && d <= 1e6) || d != (double)(int64_t)d) fail(env, "[allocState] slots: expected a whole number up to 1e6");
+  int64_t n = (int64_t)d;
+  void** p = (void**)calloc(n ? n : 1, sizeof(void*));
+  if (!p) fail(env, "[allocState] out of memory");
+  return Napi::ArrayBuffer::New(env, p, sizeof(void*) * n, [n](Napi::Env, void* q) {
+    mw::release_state((void**)q, n);
+    free(q);
+  });
+}
+
+Napi::Value ReleaseState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) fail(env, "[releaseState] expected an ArrayBuffer from allocState");
+  Napi::ArrayBuffer st = info[0].As<Napi::ArrayBuffer>();
+  mw::release_state((void**)st.Data(), (int64_t)(st.ByteLength() / sizeof(void*)));
+  return env.Undefined();
+}
+
+Napi::Value PackedBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)mw::packed_bytes());
 }
 
 // ---- arenas, threads, ISA, probes ----
@@ -377,13 +426,19 @@ Napi::Value TriadProbe(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  mw::current_isa();  // validates MW_CPU_ISA now, so a bad value fails the load, not a GEMM
+  // Validates MW_CPU_ISA and MW_CPU_PACKED_MB now, so a bad value fails the load, not a GEMM.
+  mw::current_isa();
+  mw::packed_budget();
   exports.Set("abiVersion", Napi::Number::New(env, MW_ABI_VERSION));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
   exports.Set("loadLibrary", Napi::Function::New(env, LoadLibrary, "loadLibrary"));
   exports.Set("runLibrary", Napi::Function::New(env, RunLibrary, "runLibrary"));
   exports.Set("unloadLibrary", Napi::Function::New(env, UnloadLibrary, "unloadLibrary"));
+  exports.Set("stateSlots", Napi::Function::New(env, StateSlots, "stateSlots"));
+  exports.Set("allocState", Napi::Function::New(env, AllocState, "allocState"));
+  exports.Set("releaseState", Napi::Function::New(env, ReleaseState, "releaseState"));
+  exports.Set("packedBytes", Napi::Function::New(env, PackedBytes, "packedBytes"));
   exports.Set("allocAligned", Napi::Function::New(env, AllocAligned, "allocAligned"));
   exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));

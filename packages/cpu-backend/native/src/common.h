@@ -21,6 +21,17 @@ bool in_parallel_region();
 // A 64-byte aligned per-thread scratch buffer (slot 0..7), grown on demand, never shrunk.
 void* scratch(int slot, size_t bytes);
 
+// Packed-B slots (mw_gemm_args::b_pack). packed_b returns the panel kept in *slot for this B
+// (nr-wide slivers, [n / nr][k][nr] floats), allocating a fresh one, with *fresh set, when the
+// slot is empty or describes another B or layout; nullptr (nothing kept) when the process-wide
+// budget (MW_CPU_PACKED_MB, default 1024; 0 turns packing off) would be exceeded.
+float* packed_b(void** slot, const mw_gemm_args* g, int64_t nr, bool* fresh);
+// Frees what the runtime kept in `count` slots and zeroes them.
+void release_state(void** slots, int64_t count);
+// Bytes held in packed-B slots across the process, and the most they may hold.
+int64_t packed_bytes();
+int64_t packed_budget();
+
 // IEEE half -> float without F16C (exact, handles subnormals, inf and NaN).
 float half_to_float(uint16_t h);
 

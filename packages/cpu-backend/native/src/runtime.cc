@@ -128,6 +128,70 @@ float half_to_float(uint16_t h) {
   return f;
 }
 
+namespace {
+
+// What a packed-B slot holds: this header, then the panel (64-byte aligned).
+struct PackedB {
+  const void* b;
+  int64_t row_stride, col_stride, k, n, nr, bytes;
+  int32_t dtype;
+};
+constexpr size_t PACKED_HEADER = 64;
+static_assert(sizeof(PackedB) <= PACKED_HEADER, "header must fit in front of the panel");
+
+std::atomic<int64_t> g_packed_bytes{0};
+
+void free_packed(void** slot) {
+  auto* h = (PackedB*)*slot;
+  if (!h) return;
+  g_packed_bytes.fetch_sub(h->bytes);
+  free(h);
+  *slot = nullptr;
+}
+
+}  // namespace
+
+int64_t packed_budget() {
+  static const int64_t budget = [] {
+    const char* env = getenv("MW_CPU_PACKED_MB");
+    char* end = nullptr;
+    long long mb = env && *env ? strtoll(env, &end, 10) : 1024;
+    if (env && *env && (*end || mb < 0))
+      throw std::runtime_error(std::string("[cpu-backend] MW_CPU_PACKED_MB: expected a whole number of MiB, got \"") + env + "\"");
+    return (int64_t)mb << 20;
+  }();
+  return budget;
+}
+
+float* packed_b(void** slot, const mw_gemm_args* g, int64_t nr, bool* fresh) {
+  *fresh = false;
+  auto* h = (PackedB*)*slot;
+  if (h && h->b == g->b && h->dtype == g->b_dtype && h->row_stride == g->b_row_stride &&
+      h->col_stride == g->b_col_stride && h->k == g->k && h->n == g->n && h->nr == nr)
+    return (float*)((char*)h + PACKED_HEADER);
+  free_packed(slot);
+  int64_t bytes = (int64_t)PACKED_HEADER + (g->n + nr - 1) / nr * nr * g->k * (int64_t)sizeof(float);
+  if (g_packed_bytes.fetch_add(bytes) + bytes > packed_budget()) {
+    g_packed_bytes.fetch_sub(bytes);
+    return nullptr;
+  }
+  h = (PackedB*)aligned_alloc(64, (size_t)(bytes + 63) / 64 * 64);
+  if (!h) {
+    g_packed_bytes.fetch_sub(bytes);
+    return nullptr;
+  }
+  *h = PackedB{g->b, g->b_row_stride, g->b_col_stride, g->k, g->n, nr, bytes, g->b_dtype};
+  *slot = h;
+  *fresh = true;
+  return (float*)((char*)h + PACKED_HEADER);
+}
+
+void release_state(void** slots, int64_t count) {
+  for (int64_t i = 0; i < count; i++) free_packed(&slots[i]);
+}
+
+int64_t packed_bytes() { return g_packed_bytes.load(); }
+
 void sgemm(const mw_gemm_args* g) {
   switch (current_isa()) {
     case ISA_AVX512: avx512::sgemm(g); break;
