@@ -421,6 +421,21 @@ extern "C" void mw_run(const mw_runtime* rt, void* const* buf, const int64_t* di
       N.unloadLibrary(h);
     });
 
+    it("caps kept panels by MW_CPU_PACKED_MB in a fresh process, and rejects a bad value on load", () => {
+      // One packed run of the good library (m 70, n 300, k 90) in a child, reporting packedBytes.
+      const script = `const N = require(${JSON.stringify(NATIVE_ADDON_PATH)});
+const h = N.loadLibrary(${JSON.stringify(good)}), st = N.allocState(1), m = 70, n = 300, k = 90;
+N.runLibrary(h, [new Float32Array(m * k), new Float32Array(k * n), new Float32Array(m * n), new Int32Array(m * n),
+  new BigInt64Array(4), new Float32Array(n), null, null], new Float64Array([m, n, k]), st);
+console.log(N.packedBytes());`;
+      const packed = (mb: string) => spawnSync(process.execPath, ["-e", script], { env: { ...process.env, MW_CPU_PACKED_MB: mb }, encoding: "utf8" });
+      expect(Number(packed("64").stdout)).toBeGreaterThanOrEqual(300 * 90 * 4);
+      expect(packed("0").stdout.trim()).toBe("0");
+      const bad = packed("lots");
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr).toMatch(/MW_CPU_PACKED_MB: expected a whole number of MiB, got "lots"/);
+    });
+
     it("refuses libraries with another ABI version, missing symbols or bad paths", () => {
       expect(() => N.loadLibrary(mismatch)).toThrow(/ABI version mismatch in .*mismatch\.so: expected 3, got 999/);
       expect(() => N.loadLibrary(noRun)).toThrow(/norun\.so does not export mw_run/);
