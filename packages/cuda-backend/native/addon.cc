@@ -405,6 +405,53 @@ Napi::Value GraphDestroy(const Napi::CallbackInfo& info) {
   });
 }
 
+// A kernel node's parameters from (fn, grid, block, smem, args, offsets) at info[first..].
+MwKernelNodeParams nodeParams(const Napi::CallbackInfo& info, size_t first, std::vector<void*>& params) {
+  MwKernelNodeParams p{};
+  unsigned g[3], b[3];
+  p.func = asHandle<CUfunction>(info[first], "function");
+  dims3(info[first + 1], g, "grid");
+  dims3(info[first + 2], b, "block");
+  p.gridDimX = g[0], p.gridDimY = g[1], p.gridDimZ = g[2];
+  p.blockDimX = b[0], p.blockDimY = b[1], p.blockDimZ = b[2];
+  p.sharedMemBytes = info[first + 3].As<Napi::Number>().Uint32Value();
+  params = kernelParams(info[first + 4], info[first + 5]);
+  p.kernelParams = params.data();  // the driver copies the values when the node is set
+  return p;
+}
+
+Napi::Value GraphCreate(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] {
+    CUgraph g;
+    CHECK(g_cuda->cuGraphCreate(&g, 0));
+    return handle(info.Env(), g);
+  });
+}
+
+// graphAddKernel(graph, after | null, fn, grid, block, smem, args, offsets): a kernel node that
+// runs after `after` (a chain, as a stream would order the launches); returns the node.
+Napi::Value GraphAddKernel(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] {
+    std::vector<void*> params;
+    MwKernelNodeParams p = nodeParams(info, 2, params);
+    CUgraphNode node, after = info[1].IsNull() ? nullptr : asHandle<CUgraphNode>(info[1], "graph node");
+    CHECK(g_cuda->cuGraphAddKernelNode(&node, asHandle<CUgraph>(info[0], "graph"), after ? &after : nullptr, after ? 1 : 0, &p));
+    return handle(info.Env(), node);
+  });
+}
+
+// graphSetKernel(exec, node, fn, grid, block, smem, args, offsets): new launch parameters for a
+// kernel node of an instantiated graph (its grid and arguments may change; its function not).
+Napi::Value GraphSetKernel(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] {
+    std::vector<void*> params;
+    MwKernelNodeParams p = nodeParams(info, 2, params);
+    CHECK(g_cuda->cuGraphExecKernelNodeSetParams(asHandle<CUgraphExec>(info[0], "graph exec"),
+                                                 asHandle<CUgraphNode>(info[1], "graph node"), &p));
+    return info.Env().Undefined();
+  });
+}
+
 // ---- host harness ---------------------------------------------------------------------------
 // A harness library is generated CUDA compiled with g++ -DMW_HOST_HARNESS; each kernel K is
 // exported as `mwh_K` (see harness/cuda_host.h).
@@ -485,7 +532,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
       {"eventSynchronize", EventSynchronize}, {"eventElapsedTime", EventElapsedTime},
       {"streamBeginCapture", StreamBeginCapture}, {"streamEndCapture", StreamEndCapture},
       {"graphInstantiate", GraphInstantiate}, {"graphLaunch", GraphLaunch}, {"graphExecDestroy", GraphExecDestroy},
-      {"graphDestroy", GraphDestroy}, {"hostOpen", HostOpen}, {"hostClose", HostClose}, {"hostLaunch", HostLaunch},
+      {"graphDestroy", GraphDestroy}, {"graphCreate", GraphCreate}, {"graphAddKernel", GraphAddKernel},
+      {"graphSetKernel", GraphSetKernel}, {"hostOpen", HostOpen}, {"hostClose", HostClose}, {"hostLaunch", HostLaunch},
       {"hostAlloc", HostAlloc}, {"hostFree", HostFree}, {"hostCopy", HostCopy}, {"hostMemset", HostMemset},
   };
   for (auto& [name, fn] : fns) exports.Set(name, Napi::Function::New(env, fn, name));

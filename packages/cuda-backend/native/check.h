@@ -16,6 +16,19 @@ typedef struct CUstream_st* CUstream;
 typedef struct CUevent_st* CUevent;
 typedef struct CUgraph_st* CUgraph;
 typedef struct CUgraphExec_st* CUgraphExec;
+typedef struct CUgraphNode_st* CUgraphNode;
+
+// CUDA_KERNEL_NODE_PARAMS_v2 of cuda.h (func set; kern and ctx null).
+struct MwKernelNodeParams {
+  CUfunction func;
+  unsigned gridDimX, gridDimY, gridDimZ;
+  unsigned blockDimX, blockDimY, blockDimZ;
+  unsigned sharedMemBytes;
+  void** kernelParams;
+  void** extra;
+  void* kern;
+  CUcontext ctx;
+};
 
 // The entry points, by the exported symbol name (the `_v2` names where the driver has them).
 #define MW_CUDA_FUNCS(X)                                                                        \
@@ -58,7 +71,12 @@ typedef struct CUgraphExec_st* CUgraphExec;
   X(cuGraphInstantiate, "cuGraphInstantiateWithFlags", CUresult, (CUgraphExec*, CUgraph, unsigned long long)) \
   X(cuGraphLaunch, "cuGraphLaunch", CUresult, (CUgraphExec, CUstream))                          \
   X(cuGraphExecDestroy, "cuGraphExecDestroy", CUresult, (CUgraphExec))                          \
-  X(cuGraphDestroy, "cuGraphDestroy", CUresult, (CUgraph))
+  X(cuGraphDestroy, "cuGraphDestroy", CUresult, (CUgraph))                                      \
+  X(cuGraphCreate, "cuGraphCreate", CUresult, (CUgraph*, unsigned))                             \
+  X(cuGraphAddKernelNode, "cuGraphAddKernelNode_v2", CUresult,                                  \
+    (CUgraphNode*, CUgraph, const CUgraphNode*, size_t, const MwKernelNodeParams*))             \
+  X(cuGraphExecKernelNodeSetParams, "cuGraphExecKernelNodeSetParams_v2", CUresult,              \
+    (CUgraphExec, CUgraphNode, const MwKernelNodeParams*))
 
 struct CudaApi {
 #define MW_DECLARE(field, sym, ret, args) ret(*field) args = nullptr;

@@ -11,7 +11,10 @@ import { CudaDevice, HostDevice, type KernelDevice } from "./runtime/device.js";
 export interface CudaCompileOptions {
   /** "gpu" (default) or "host": run the same generated CUDA on the CPU harness (tests). */
   target?: "gpu" | "host";
-  /** Replay CUDA graphs for repeated shapes (GPU only; default true). */
+  /**
+   * Replay a graph of the launches from the second run of the same kernels on, with each run's
+   * sizes and addresses set in place (default true; on the harness the graph is emulated).
+   */
   cudaGraphs?: boolean;
   /** f32 attention on the tensor cores in f16 (see PrintOptions.halfAttention; default false). */
   halfAttention?: boolean;
@@ -22,7 +25,7 @@ export function compileCuda(graph: Graph, weights: ReadonlyMap<string, Tensor> =
   const plan = buildPlan(graph, { backend: "cuda" });
   const printed = printPlan(plan, { halfAttention: opts.halfAttention });
   const dev: KernelDevice = opts.target === "host" ? new HostDevice() : new CudaDevice();
-  return new CudaExecutable(graph, plan, printed, dev, weights, opts.cudaGraphs !== false && dev.kind === "cuda");
+  return new CudaExecutable(graph, plan, printed, dev, weights, opts.cudaGraphs !== false);
 }
 
 /** The CUDA source a graph compiles to (for inspection, prebuilding and nvcc tests). */

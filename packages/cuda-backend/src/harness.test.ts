@@ -1,5 +1,6 @@
 // The CPU harness itself (warp shuffles, shared memory, barriers, deadlock detection), the
-// compile cache, the availability probe and auto fallback, and the executable's arena reuse.
+// compile cache, the availability probe and auto fallback, and the executable's arena reuse,
+// device tensors and graph replay.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -149,6 +150,9 @@ describe.skipIf(!addon)("executable on the harness", () => {
       }
       expect(exe.stats.runs).toBe(4);
       expect(exe.stats.arenaAllocations).toBe(2);
+      // The second run records the launches as a graph; the third and fourth replay it with
+      // their own sizes, and the fourth with the grown arena's addresses.
+      expect([exe.stats.graphCaptures, exe.stats.graphReplays]).toEqual([1, 3]);
     } finally {
       exe.dispose();
     }
@@ -183,6 +187,8 @@ describe.skipIf(!addon)("executable on the harness", () => {
         dev.dispose();
         [dev, host] = [kept, want[1]!];
       }
+      // Every step grows the cache and reads it at a new address: one graph, replayed.
+      expect([exe.stats.graphCaptures, exe.stats.graphReplays]).toEqual([1, 2]);
       // Device and host inputs mix; a plain execute reads a device tensor too.
       const [, again] = await exe.execute(dev as unknown as Tensor, Tensor.zeros("f32", [1, 8]));
       expect(again!.shape).toEqual([host.shape[0]! + 1, 8]);

@@ -58,6 +58,11 @@ export interface NativeAddon {
   graphLaunch(exec: Handle, s: Handle): void;
   graphExecDestroy(exec: Handle): void;
   graphDestroy(graph: Handle): void;
+  graphCreate(): Handle;
+  /** A kernel node ordered after `after` (null: a root); returns the node. */
+  graphAddKernel(graph: Handle, after: Handle | null, fn: Handle, grid: Dims3, block: Dims3, smem: number, args: Uint8Array, offsets: Uint32Array): Handle;
+  /** New grid and arguments for a kernel node of an instantiated graph. */
+  graphSetKernel(exec: Handle, node: Handle, fn: Handle, grid: Dims3, block: Dims3, smem: number, args: Uint8Array, offsets: Uint32Array): void;
   hostOpen(path: string): Handle;
   hostClose(lib: Handle): void;
   hostLaunch(lib: Handle, name: string, grid: Dims3, block: Dims3, smem: number, args: Uint8Array, offsets: Uint32Array): void;

@@ -23,12 +23,36 @@ export interface DetachedBuffer {
   free(): void;
 }
 
+/** One kernel launch of a module: what launch() takes, as a record. */
+export interface KernelLaunch {
+  readonly name: string;
+  readonly grid: Dims3;
+  readonly block: Dims3;
+  readonly args: KernelArgs;
+  readonly smem?: number;
+}
+
+/**
+ * A fixed sequence of kernels recorded once (a CUDA graph) and replayed; before each replay any
+ * launch's grid and arguments may be changed in place, so runs whose sizes or buffer addresses
+ * differ (a decoder step over a longer kv-cache) replay the same graph.
+ */
+export interface LaunchGraph {
+  /** The kernel names, in order: a graph only takes launches of these kernels, in this order. */
+  readonly names: readonly string[];
+  /** Set every launch's grid and arguments (unchanged ones are skipped), then replay. */
+  replay(launches: readonly KernelLaunch[]): void;
+  dispose(): void;
+}
+
 export interface KernelDevice {
   readonly kind: "cuda" | "host";
   readonly label: string;
   /** Compile (cached) and load CUDA source; loading the same source twice reuses the module. */
   loadModule(source: string): LoadedModule;
   launch(mod: LoadedModule, name: string, grid: Dims3, block: Dims3, args: KernelArgs, smem?: number): void;
+  /** Record launches as a replayable graph (does not run them); absent where the device cannot. */
+  recordGraph?(mod: LoadedModule, launches: readonly KernelLaunch[]): LaunchGraph;
   alloc(bytes: number): bigint;
   free(ptr: bigint): void;
   allocDetached(bytes: number): DetachedBuffer;
@@ -161,6 +185,23 @@ export class CudaDevice implements KernelDevice {
       a.eventDestroy(e1);
     }
   }
+  /** A CUDA graph of the launches as a chain of kernel nodes, instantiated; see LaunchGraph. */
+  recordGraph(mod: LoadedModule, launches: readonly KernelLaunch[]): LaunchGraph {
+    const a = this.c.addon, graph = a.graphCreate();
+    try {
+      const nodes: Handle[] = [];
+      const fns = launches.map((l) => this.fn(mod, l.name, l.smem ?? 0));
+      launches.forEach((l, i) => {
+        const { bytes, offsets } = l.args.pack();
+        nodes.push(a.graphAddKernel(graph, nodes.at(-1) ?? null, fns[i]!, l.grid, l.block, l.smem ?? 0, bytes, offsets));
+      });
+      const exec = a.graphInstantiate(graph);
+      return new CudaLaunchGraph(a, graph, exec, this.stream, launches, nodes, fns);
+    } catch (e) {
+      a.graphDestroy(graph);
+      throw e;
+    }
+  }
   /** Record fn's launches on this stream as a CUDA graph; returns the instantiated graph. */
   capture(fn: () => void): CudaGraph {
     const a = this.c.addon;
@@ -190,6 +231,76 @@ export class CudaGraph {
   }
 }
 
+/** Launch parameters as a graph holds them, to skip updates that change nothing. */
+function launchKey(l: KernelLaunch): string {
+  const { bytes } = l.args.pack();
+  return `${l.grid.join(",")}|${l.block.join(",")}|${l.smem ?? 0}|${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")}`;
+}
+
+/**
+ * The replay rule both devices share: a replay must bring the recorded kernels in order; a
+ * launch whose grid or arguments differ from what its node holds is set anew (setNode), the
+ * others are left as they are; then the whole graph runs (run).
+ */
+abstract class RecordedGraph implements LaunchGraph {
+  readonly names: readonly string[];
+  private readonly keys: string[];
+  constructor(launches: readonly KernelLaunch[]) {
+    this.names = launches.map((l) => l.name);
+    this.keys = launches.map(launchKey);
+  }
+  replay(launches: readonly KernelLaunch[]): void {
+    if (launches.length !== this.names.length || launches.some((l, i) => l.name !== this.names[i]))
+      throw new Error(`[cuda] a graph of [${this.names.join(", ")}] cannot replay launches of [${launches.map((l) => l.name).join(", ")}]`);
+    launches.forEach((l, i) => {
+      const key = launchKey(l);
+      if (key === this.keys[i]) return;
+      this.setNode(i, l);
+      this.keys[i] = key;
+    });
+    this.run();
+  }
+  protected abstract setNode(i: number, l: KernelLaunch): void;
+  protected abstract run(): void;
+  abstract dispose(): void;
+}
+
+class CudaLaunchGraph extends RecordedGraph {
+  constructor(
+    private readonly a: NativeAddon, private readonly graph: Handle, private readonly exec: Handle, private readonly stream: Handle,
+    launches: readonly KernelLaunch[], private readonly nodes: readonly Handle[], private readonly fns: readonly Handle[],
+  ) {
+    super(launches);
+  }
+  protected setNode(i: number, l: KernelLaunch): void {
+    const { bytes, offsets } = l.args.pack();
+    this.a.graphSetKernel(this.exec, this.nodes[i]!, this.fns[i]!, l.grid, l.block, l.smem ?? 0, bytes, offsets);
+  }
+  protected run(): void {
+    this.a.graphLaunch(this.exec, this.stream);
+  }
+  dispose(): void {
+    this.a.graphExecDestroy(this.exec);
+    this.a.graphDestroy(this.graph);
+  }
+}
+
+/** The harness's graph: holds its launches as recorded or last set, and runs those. */
+class HostLaunchGraph extends RecordedGraph {
+  private readonly nodes: KernelLaunch[];
+  constructor(private readonly dev: HostDevice, private readonly mod: LoadedModule, launches: readonly KernelLaunch[]) {
+    super(launches);
+    this.nodes = [...launches];
+  }
+  protected setNode(i: number, l: KernelLaunch): void {
+    this.nodes[i] = l;
+  }
+  protected run(): void {
+    for (const l of this.nodes) this.dev.launch(this.mod, l.name, l.grid, l.block, l.args, l.smem);
+  }
+  dispose(): void {}
+}
+
 // ---- CPU harness ---------------------------------------------------------------------------
 
 const hostLibs = new Map<string, Handle>();
@@ -210,6 +321,10 @@ export class HostDevice implements KernelDevice {
     if (lib === undefined) throw new Error(`[cuda harness] module ${mod.key} is not loaded`);
     const { bytes, offsets } = args.pack();
     this.a.hostLaunch(lib, name, grid, block, smem, bytes, offsets);
+  }
+  /** A graph as the GPU keeps one: replays run the launches as recorded or last set. */
+  recordGraph(mod: LoadedModule, launches: readonly KernelLaunch[]): LaunchGraph {
+    return new HostLaunchGraph(this, mod, launches);
   }
   alloc(bytes: number): bigint {
     const p = this.a.hostAlloc(bytes);

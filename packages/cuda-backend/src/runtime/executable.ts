@@ -2,7 +2,9 @@
 // constants resident on the device, and one arena (a single allocation, grown only when a run
 // needs more) holding inputs, outputs and the plan's temps at the memory plan's offsets. On a
 // GPU, inputs and outputs travel through pinned staging buffers with async copies on the
-// executable's own stream, and a run repeated with the same shapes replays a captured CUDA graph.
+// executable's own stream, and from the second run that launches the same kernels on, a run
+// replays a CUDA graph of them, its launches' grids and arguments (sizes, addresses) updated in
+// place: so a decoder step replays one graph while its kv-cache grows.
 // executeOnDevice reads inputs already on the device in place and leaves the outputs asked for
 // there (CudaDeviceTensor), so a decoder's kv-cache and cross K/V never visit the host.
 
@@ -12,19 +14,11 @@ import {
 } from "@max-whisper/graph";
 import { type KernelPlan, type MemoryPlan, arenaLayout, planMemory } from "@max-whisper/graph/plan";
 import type { PrintedPlan } from "../codegen/printer.js";
-import type { Dims3 } from "../native.js";
 import { KernelArgs } from "./args.js";
-import { CudaDevice, type CudaGraph, type DetachedBuffer, type KernelDevice, type LoadedModule } from "./device.js";
+import { CudaDevice, type DetachedBuffer, type KernelDevice, type KernelLaunch, type LaunchGraph, type LoadedModule } from "./device.js";
 
 const ALIGN = 256;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
-
-interface Launch {
-  readonly name: string;
-  readonly grid: Dims3;
-  readonly block: Dims3;
-  readonly args: KernelArgs;
-}
 
 // Device tensors nobody disposed give their memory back when collected.
 const unreleased = new FinalizationRegistry<DetachedBuffer>((b) => b.free());
@@ -64,11 +58,13 @@ export class CudaDeviceTensor implements DeviceTensor {
 
 export interface ExecutableStats {
   runs: number;
+  /** Graphs recorded (one per distinct sequence of launched kernels, on its second run). */
   graphCaptures: number;
+  /** Runs that replayed a graph. */
   graphReplays: number;
   arenaBytes: number;
   arenaAllocations: number;
-  /** Why CUDA-graph capture was given up (the executable then launches eagerly). */
+  /** Why recording a graph was given up (the executable then launches eagerly). */
   graphError?: string;
 }
 
@@ -83,9 +79,9 @@ export class CudaExecutable implements Executable {
   private arena = 0n;
   private arenaSize = 0;
   private pinned: ArrayBuffer | undefined;
-  /** Shapes key -> how often seen, and the captured graph once it repeats. */
+  /** Launched kernels (names in order) -> how often seen, and the graph once it repeats. */
   private readonly seen = new Map<string, number>();
-  private readonly graphs = new Map<string, CudaGraph>();
+  private readonly graphs = new Map<string, LaunchGraph>();
   private disposed = false;
 
   constructor(
@@ -94,7 +90,7 @@ export class CudaExecutable implements Executable {
     readonly printed: PrintedPlan,
     private readonly dev: KernelDevice,
     weights: ReadonlyMap<string, Tensor>,
-    private useGraphs = dev instanceof CudaDevice,
+    private useGraphs = true,
   ) {
     this.device = dev.kind === "cuda" ? "cuda" : "cuda-host-harness";
     this.mod = dev.loadModule(printed.source);
@@ -195,35 +191,7 @@ export class CudaExecutable implements Executable {
       } else dev.upload(addr(id), bytes);
     });
 
-    const launches = this.launches(env, addr);
-    const key = `${JSON.stringify(env)}@${this.arena}`;
-    const cached = this.graphs.get(key);
-    // A captured graph holds the addresses it was captured with: runs touching device tensors
-    // (fresh addresses every time) launch eagerly.
-    if (onDevice.size > 0) this.enqueue(launches);
-    else if (cached) {
-      cached.launch();
-      this.stats.graphReplays++;
-    } else {
-      const seen = (this.seen.get(key) ?? 0) + 1;
-      this.seen.set(key, seen);
-      let captured: CudaGraph | undefined;
-      if (this.useGraphs && seen >= 2 && dev instanceof CudaDevice) {
-        // Second run with these shapes: a decoder step, most likely. Capture once, replay from now on.
-        try {
-          captured = dev.capture(() => this.enqueue(launches));
-        } catch (e) {
-          // Graphs are an optimisation: keep running eagerly, and keep the reason.
-          this.useGraphs = false;
-          this.stats.graphError = (e as Error).message;
-        }
-      }
-      if (captured) {
-        this.graphs.set(key, captured);
-        this.stats.graphCaptures++;
-        captured.launch();
-      } else this.enqueue(launches);
-    }
+    this.dispatch(this.launches(env, addr));
 
     const outs = plan.outputs.map((o, i): { t: AnyTensor; view?: Uint8Array } => {
       const shape = o.shape.map((d) => evalDim(d, env));
@@ -247,8 +215,37 @@ export class CudaExecutable implements Executable {
     return outs.map((o) => o.t);
   }
 
-  private launches(env: Record<string, number>, addr: (id: number) => bigint): Launch[] {
-    const out: Launch[] = [];
+  /**
+   * Launch eagerly, or through a graph: the second run that launches the same kernels records
+   * them, and every later one replays that graph with its own grids and arguments.
+   */
+  private dispatch(launches: readonly KernelLaunch[]): void {
+    const dev = this.dev;
+    const key = launches.map((l) => l.name).join(" ");
+    const seen = (this.seen.get(key) ?? 0) + 1;
+    this.seen.set(key, seen);
+    if (this.useGraphs && dev.recordGraph && seen >= 2 && launches.length > 0) {
+      try {
+        let graph = this.graphs.get(key);
+        if (!graph) {
+          graph = dev.recordGraph(this.mod, launches);
+          this.graphs.set(key, graph);
+          this.stats.graphCaptures++;
+        }
+        graph.replay(launches);
+        this.stats.graphReplays++;
+        return;
+      } catch (e) {
+        // Graphs are an optimisation: from now on launch eagerly, and keep the reason.
+        this.useGraphs = false;
+        this.stats.graphError = (e as Error).message;
+      }
+    }
+    for (const l of launches) dev.launch(this.mod, l.name, l.grid, l.block, l.args, l.smem);
+  }
+
+  private launches(env: Record<string, number>, addr: (id: number) => bigint): KernelLaunch[] {
+    const out: KernelLaunch[] = [];
     for (const k of this.printed.kernels) {
       const l = k.launch(env);
       if (!l) continue;
@@ -260,17 +257,12 @@ export class CudaExecutable implements Executable {
     return out;
   }
 
-  private enqueue(launches: readonly Launch[]): void {
-    for (const l of launches) this.dev.launch(this.mod, l.name, l.grid, l.block, l.args);
-  }
-
   private ensureArena(bytes: number): void {
     if (bytes <= this.arenaSize && this.arena !== 0n) return;
     if (this.arena !== 0n) {
+      // Graphs hold the old addresses only until their next replay sets the new ones.
       this.dev.sync();
       this.dev.free(this.arena);
-      for (const g of this.graphs.values()) g.dispose();
-      this.graphs.clear();
     }
     // Grow by 25% headroom so a decoder whose kv-cache grows a little does not realloc each step.
     this.arenaSize = Math.max(align(Math.ceil(bytes * 1.25)), ALIGN);

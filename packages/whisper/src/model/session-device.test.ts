@@ -1,6 +1,7 @@
 // DecoderSession on a backend with device memory: the cuda executables, run on the CPU harness
 // (the same generated CUDA, built with g++), keep the kv-cache and cross K/V on the "device"
-// from step to step. Checked against the cpu backend step by step, through reorder and rewind.
+// from step to step, and replay one graph of a step's kernels. Checked against the cpu backend
+// step by step, through reorder and rewind.
 
 import { describe, expect, it } from "vitest";
 import { type AnyTensor, type Executable, type Graph, type Tensor, compile, isDeviceTensor } from "@max-whisper/graph";
@@ -75,6 +76,10 @@ describe.skipIf(addonMissing !== null)("decoder session with device-resident sta
       await check([next[0]!], "after rewind");
       expect(dev.length).toBe(ref.length);
       expect(runs.at(-1)).toBe(2 * layers);
+      // The cached step's kernels are recorded once as a graph (its second run) and every later
+      // step replays it, with its kv length and the cache's new addresses set in place.
+      const st = host.cached!.stats;
+      expect([st.graphCaptures, st.graphReplays, st.graphError]).toEqual([1, 4, undefined]);
     } finally {
       dev.dispose();
       ref.dispose();
