@@ -27,7 +27,7 @@ const { values: flags } = parseArgs({
   options: {
     model: { type: "string" },
     tokens: { type: "string", default: "32" },
-    runs: { type: "string", default: "3" },
+    runs: { type: "string", default: "5" },
     devices: { type: "string", default: "cpu,cuda" },
     skip: { type: "string", default: "" },
     audio: { type: "string", default: path.join(ROOT, "samples/jfk.wav") },
