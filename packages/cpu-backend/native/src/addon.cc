@@ -212,33 +212,25 @@ Napi::Value LoadLibrary(const Napi::CallbackInfo& info) {
     const char* e = dlerror();
     fail(env, "[loadLibrary] cannot load " + path + ": " + (e ? e : "unknown dlopen error"));
   }
-  auto abi = (mw_abi_fn)dlsym(dl, "mw_abi_version");
-  if (!abi) {
-    const char* e = dlerror();
-    std::string msg = "[loadLibrary] " + path + " does not export mw_abi_version: " + (e ? e : "");
-    dlclose(dl);
-    fail(env, msg);
-  }
-  int32_t got = abi();
+  // A symbol every generated library exports; a missing one closes the library and throws.
+  auto need = [&](const char* name) {
+    void* sym = dlsym(dl, name);
+    if (!sym) {
+      const char* e = dlerror();
+      std::string msg = "[loadLibrary] " + path + " does not export " + name + ": " + (e ? e : "");
+      dlclose(dl);
+      fail(env, msg);
+    }
+    return sym;
+  };
+  int32_t got = ((mw_abi_fn)need("mw_abi_version"))();
   if (got != MW_ABI_VERSION) {
     dlclose(dl);
     fail(env, "[loadLibrary] ABI version mismatch in " + path + ": expected " + std::to_string(MW_ABI_VERSION) +
                   ", got " + std::to_string(got) + " (regenerate the library)");
   }
-  auto run = (mw_run_fn)dlsym(dl, "mw_run");
-  if (!run) {
-    const char* e = dlerror();
-    std::string msg = "[loadLibrary] " + path + " does not export mw_run: " + (e ? e : "");
-    dlclose(dl);
-    fail(env, msg);
-  }
-  auto slots = (mw_abi_fn)dlsym(dl, "mw_state_slots");
-  if (!slots) {
-    const char* e = dlerror();
-    std::string msg = "[loadLibrary] " + path + " does not export mw_state_slots: " + (e ? e : "");
-    dlclose(dl);
-    fail(env, msg);
-  }
+  auto run = (mw_run_fn)need("mw_run");
+  auto slots = (mw_abi_fn)need("mw_state_slots");
   Library* lib = new Library{dl, run, path, slots()};
   return Napi::External<Library>::New(env, lib, [](Napi::Env, Library* l) {
     close_library(l);
