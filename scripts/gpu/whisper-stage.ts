@@ -47,8 +47,9 @@ async function tinyTimings(wdtype: "f32" | "f16"): Promise<Record<string, unknow
     runs.push((performance.now() - t) / n);
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+  const graphs = await graphStats(w);
   w.dispose();
-  return { weights: wdtype, encoder_ms: med(encMs), decode_ms_per_token: med(runs), tokens: n };
+  return { weights: wdtype, encoder_ms: med(encMs), decode_ms_per_token: med(runs), tokens: n, cuda_graphs: graphs };
 }
 
 
@@ -62,6 +63,21 @@ function maxAbs(a: Tensor, b: Tensor): number {
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
   return m;
+}
+
+/**
+ * Each compiled variant's CUDA-graph counters (captures, replays, and why graphs were given up,
+ * if they were): the decoder steps should replay one graph each. Reads Whisper's private
+ * executable cache, which only this diagnostic needs.
+ */
+async function graphStats(w: Whisper): Promise<Record<string, unknown>> {
+  const exes = (w as unknown as { exes: Map<string, Promise<{ stats?: Record<string, unknown> }>> }).exes;
+  const out: Record<string, unknown> = {};
+  for (const [variant, p] of exes) {
+    const st = (await p).stats;
+    if (st) out[variant] = { runs: st.runs, captures: st.graphCaptures, replays: st.graphReplays, error: st.graphError };
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -87,6 +103,7 @@ async function main(): Promise<void> {
   const got = tokens.slice(-want.length);
   out.greedy_tokens_equal = JSON.stringify(got) === JSON.stringify(want);
   out.greedy_tokens = got;
+  out.cuda_graphs = await graphStats(w);
   // f32 parity bounds: the fixtures' own fp32-vs-fp64 gaps are ~2e-6 (encoder) and ~4e-6 (logits).
   out.ok = (out.encoder_max_abs_err as number) < 1e-3 && (out.logits_max_abs_err as number) < 1e-2 && out.greedy_tokens_equal === true;
   for (const wd of ["f32", "f16"] as const) {
