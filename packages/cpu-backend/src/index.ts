@@ -15,6 +15,8 @@ export { generateCpp } from "./codegen.js";
 export { cacheRoot, compileCached, compileAndLoad, CompileError, CXX_FLAGS, RUNTIME_INCLUDE_DIR } from "./compile-cache.js";
 
 const SUPPORTED: readonly DType[] = ["f32", "f16", "bf16", "i32", "i64", "bool"];
+/** The runtime attention widens f16/bf16 K/V in registers (a decoder's cross K/V stay half). */
+const HALF_KV = true;
 
 /** Results at least this large are fresh mappings worth backing with huge pages. */
 const HUGE_OUTPUT_BYTES = 8 << 20;
@@ -38,8 +40,7 @@ export interface CpuCompileOptions extends CompileOptions {
 export function lowerToCpp(graph: Graph): { plan: KernelPlan; source: string; stateSlots: number } {
   for (const n of graph.nodes)
     if (!SUPPORTED.includes(n.type.dtype)) throw new UnsupportedOpError(n.op, n.type.dtype, "cpu");
-  // The runtime attention widens f16/bf16 K/V in registers (a decoder's cross K/V stay half).
-  const plan = buildPlan(graph, { backend: "cpu", halfKV: true });
+  const plan = buildPlan(graph, { backend: "cpu", halfKV: HALF_KV });
   const { source, stateSlots } = generateCpp(plan);
   return { plan, source, stateSlots };
 }
@@ -149,7 +150,7 @@ export const cpuBackend: Backend = {
   name: "cpu",
   // Above the reference interpreter, below cuda.
   priority: 10,
-  caps: { dtypes: SUPPORTED },
+  caps: { dtypes: SUPPORTED, halfKV: HALF_KV },
   async probe() {
     try {
       loadNative();

@@ -70,6 +70,12 @@ export interface Executable {
 
 export interface BackendCaps {
   readonly dtypes: readonly DType[];
+  /**
+   * Attention reads f16/bf16 K and V as they are stored (a cast of K/V feeding an attention is
+   * absorbed into its kernel), so a model may keep its caches in half precision at half the
+   * bytes without paying a widening pass.
+   */
+  readonly halfKV?: boolean;
 }
 
 export interface Backend {

@@ -199,9 +199,12 @@ describe.each(devices)("Whisper on %s", (device) => {
     expectClose(lg, want, 0.1, "logits_step0 (f16 weights)");
     // …and not equal to it: the weights really were rounded to f16.
     expect(maxAbsDiff(lg.toFloat32Array(), want.toFloat32Array()).max).toBeGreaterThan(1e-4);
-    // On cpu the cross-attention K/V are kept in f16 too; a session over two rows of one window
-    // (best-of, beams) copies them per row in f16 and both rows decode alike.
+    // The cpu attention reads half K/V as stored (caps.halfKV), so the cross-attention K/V are
+    // kept in f16 too; a session over two rows of one window (best-of, beams) copies them per
+    // row in f16 and both rows decode alike.
     const s = await h.decoder(enc1, { rows: 2 });
+    const cross = (s as unknown as { cross: readonly { dtype: string }[] }).cross;
+    expect(cross.map((t) => t.dtype)).toEqual(Array(cross.length).fill(device === "cpu" ? "f16" : "f32"));
     const two = await s.step([PROMPT, PROMPT]);
     expectClose(two[0]!, want.toFloat32Array().subarray(V, 2 * V), 0.1, "row 0 (f16 weights)");
     expect(Array.from(two[1]!)).toEqual(Array.from(two[0]!));

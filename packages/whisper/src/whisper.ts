@@ -55,7 +55,7 @@ export class Whisper {
     private readonly weights: ReadonlyMap<string, Tensor>,
     readonly device: Exclude<Device, "auto">,
     readonly tokenizer: Tokenizer,
-    private readonly opts: { threads?: number; dtype: WeightDType },
+    private readonly opts: { threads?: number; dtype: WeightDType; halfKV: boolean },
   ) {
     this.alignmentHeads = alignmentHeadsFor(config, config.alignmentHeads);
   }
@@ -76,7 +76,7 @@ export class Whisper {
     const weights = canonicalWeights(tensors, config, dtype);
     const backend = await resolveBackend(options.device ?? "auto");
     const tokenizer = options.tokenizer ?? getTokenizer({ multilingual: config.multilingual, numLanguages: config.numLanguages });
-    return new Whisper(config, weights, backend.name, tokenizer, { threads: options.threads, dtype });
+    return new Whisper(config, weights, backend.name, tokenizer, { threads: options.threads, dtype, halfKV: backend.caps.halfKV === true });
   }
 
   /** Log-mel spectrogram of 16 kHz samples, padded or trimmed to 30 s: [n_mels, 3000]. */
@@ -196,9 +196,10 @@ export class Whisper {
   private exe(v: Variant, heads?: readonly AlignmentHead[]): Promise<Executable> {
     let p = this.exes.get(v);
     if (!p) {
-      // With f16 weights on cpu the cross-attention K/V are kept in f16 too, like whisper.cpp's:
-      // they are a fifth of what a decoder step reads, and the attention widens them in registers.
-      const wd = { wdtype: this.opts.dtype, crossDtype: this.opts.dtype === "f16" && this.device === "cpu" ? "f16" as const : "f32" as const };
+      // With f16 weights the cross-attention K/V are kept in f16 too, like whisper.cpp's, where
+      // the backend's attention reads them as stored (caps.halfKV): they are a fifth of what a
+      // decoder step reads.
+      const wd = { wdtype: this.opts.dtype, crossDtype: this.opts.dtype === "f16" && this.opts.halfKV ? "f16" as const : "f32" as const };
       const d = this.config;
       const g: Graph =
         v === "encoder" ? buildEncoder(d, wd)
