@@ -231,9 +231,10 @@ export class CudaGraph {
   }
 }
 
+type PackedArgs = ReturnType<KernelArgs["pack"]>;
+
 /** Launch parameters as a graph holds them, to skip updates that change nothing. */
-function launchKey(l: KernelLaunch): string {
-  const { bytes } = l.args.pack();
+function launchKey(l: KernelLaunch, { bytes }: PackedArgs): string {
   return `${l.grid.join(",")}|${l.block.join(",")}|${l.smem ?? 0}|${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")}`;
 }
 
@@ -247,20 +248,22 @@ abstract class RecordedGraph implements LaunchGraph {
   private readonly keys: string[];
   constructor(launches: readonly KernelLaunch[]) {
     this.names = launches.map((l) => l.name);
-    this.keys = launches.map(launchKey);
+    this.keys = launches.map((l) => launchKey(l, l.args.pack()));
   }
   replay(launches: readonly KernelLaunch[]): void {
     if (launches.length !== this.names.length || launches.some((l, i) => l.name !== this.names[i]))
       throw new Error(`[cuda] a graph of [${this.names.join(", ")}] cannot replay launches of [${launches.map((l) => l.name).join(", ")}]`);
     launches.forEach((l, i) => {
-      const key = launchKey(l);
+      const packed = l.args.pack();
+      const key = launchKey(l, packed);
       if (key === this.keys[i]) return;
-      this.setNode(i, l);
+      this.setNode(i, l, packed);
       this.keys[i] = key;
     });
     this.run();
   }
-  protected abstract setNode(i: number, l: KernelLaunch): void;
+  /** Give node i the launch's grid and arguments (`packed`: its arguments, packed once). */
+  protected abstract setNode(i: number, l: KernelLaunch, packed: PackedArgs): void;
   protected abstract run(): void;
   abstract dispose(): void;
 }
@@ -272,8 +275,7 @@ class CudaLaunchGraph extends RecordedGraph {
   ) {
     super(launches);
   }
-  protected setNode(i: number, l: KernelLaunch): void {
-    const { bytes, offsets } = l.args.pack();
+  protected setNode(i: number, l: KernelLaunch, { bytes, offsets }: PackedArgs): void {
     this.a.graphSetKernel(this.exec, this.nodes[i]!, this.fns[i]!, l.grid, l.block, l.smem ?? 0, bytes, offsets);
   }
   protected run(): void {
